@@ -1,0 +1,36 @@
+"""Settings: every option, read from ``PAPERLENS_*`` environment variables.
+
+The entry point builds ``Settings(**cli_flags)``; flags given on the command
+line win over the environment, which wins over the defaults here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """paperlens configuration. Every field is documented in docs/configuration.md."""
+
+    model_config = SettingsConfigDict(env_prefix="PAPERLENS_", extra="ignore")
+
+    db: Path = Field(Path("paperlens.db"), description="SQLite database file.")
+    batch_size: int = Field(2000, ge=1, description="Records per ingest transaction.")
+    embed: bool = Field(True, description="Embed new papers during ingest.")
+    model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="Embedding model: all-MiniLM-L6-v2 (bundled) or a sentence-transformers path.",
+    )
+    device: str = Field("auto", description="Embedding device: auto, cpu or cuda.")
+    embed_batch_size: int = Field(64, ge=1, description="Texts per embedding batch.")
+    exact_search_max: int = Field(
+        200_000, ge=0, description="Corpora up to this size use exact vector search, not ANN."
+    )
+
+    @property
+    def data_dir(self) -> Path:
+        """Directory beside the database holding the indexes (``<db>.d/``)."""
+        return self.db.with_name(self.db.name + ".d")

@@ -1,0 +1,57 @@
+"""Text normalisation shared by sources, merge and rank.
+
+Titles are compared after Unicode folding, lower-casing and stripping
+punctuation and TeX markup, so "Patch Diffusion: Faster ..." from a lab page and
+"Patch Diffusion: Faster\n  ..." from arXiv produce the same key.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WS_RE = re.compile(r"\s+")
+_NON_WORD_RE = re.compile(r"[^\w]+")
+_TEX_CMD_RE = re.compile(r"\\[a-zA-Z]+\*?")
+
+
+def clean_whitespace(text: str) -> str:
+    """Collapse arXiv's hard line breaks and runs of spaces into single spaces."""
+    return _WS_RE.sub(" ", text).strip()
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents and TeX commands, and keep only word characters."""
+    text = _TEX_CMD_RE.sub(" ", text)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return clean_whitespace(_NON_WORD_RE.sub(" ", text.casefold().replace("_", " ")))
+
+
+def title_key(title: str) -> str:
+    """The match key for a title: folded words joined by single spaces."""
+    return fold(title)
+
+
+def abstract_key(abstract: str) -> str:
+    """The match key for an abstract: the first 40 folded words.
+
+    Listing pages sometimes trim or re-wrap the end of an abstract, so the key
+    uses its opening, which every copy shares.
+    """
+    return " ".join(fold(abstract).split()[:40])
+
+
+def name_key(name: str) -> str:
+    """A person's name as a comparison key: folded, and reduced to the surname.
+
+    Sources write "Wang, Zhendong", "Zhendong Wang" and "Z. Wang"; the surname
+    is the part they agree on.
+    """
+    name = name.strip()
+    if "," in name:
+        surname = name.split(",", 1)[0]
+    else:
+        parts = name.split()
+        surname = parts[-1] if parts else ""
+    return fold(surname)
