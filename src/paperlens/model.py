@@ -135,7 +135,9 @@ class Record:
             Version(v["version"], _date(v.get("date"))) for v in data.get("versions") or []
         ]
         data["signals"] = [
-            Observation(s["kind"], s["value"], s["source"], datetime.fromisoformat(s["observed_at"]))
+            Observation(
+                s["kind"], s["value"], s["source"], datetime.fromisoformat(s["observed_at"])
+            )
             for s in data.get("signals") or []
         ]
         for key in ("published", "updated", "featured"):

@@ -1,0 +1,466 @@
+"""SQLite backend: WAL, one connection per thread, writes serialised by BEGIN IMMEDIATE.
+
+Plain ``sqlite3`` rather than SQLAlchemy Core: the bulk ingest path needs
+``executemany`` at tens of thousands of rows a second, and the parts Core
+cannot express (FTS, vectors) would be hand-written SQL anyway. A PostgreSQL
+backend implements the same ``Store`` protocol.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from paperlens.errors import StoreError
+from paperlens.ids import normalise_doi, parse_arxiv_id
+from paperlens.merge.provenance import claims_from_records
+from paperlens.model import Observation, Paper, Record, Version
+from paperlens.store import Candidate
+from paperlens.text import abstract_key, name_key, title_key
+
+_PAPER_COLUMNS = (
+    "key, id, arxiv_id, doi, title, abstract, authors, authors_complete, author_count, "
+    "organisations, categories, published, updated, featured, date_inferred, comment, "
+    "journal_ref, links, version, versions, sources"
+)
+_IN_CHUNK = 500  # well under SQLite's bound-parameter limit
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class SqliteStore:
+    """The embedded default store: one SQLite file, safe for a killed process."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+        self._all: list[sqlite3.Connection] = []
+        if path.parent and not path.parent.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self._migrate(self.conn)
+
+    # -- connections -------------------------------------------------------
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection, opened and configured on first use."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+                conn.execute("PRAGMA journal_mode=WAL")
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"{self.path}: not a usable SQLite database ({exc})") from None
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA cache_size=-65536")
+            self._local.conn = conn
+            self._all.append(conn)
+        return conn
+
+    def close(self) -> None:
+        for conn in self._all:
+            with contextlib.suppress(sqlite3.ProgrammingError):  # closed in its own thread
+                conn.close()
+        self._all.clear()
+        self._local = threading.local()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction; nested calls become savepoints.
+
+        ``BEGIN IMMEDIATE`` takes the write lock up front, so concurrent writers
+        queue on ``busy_timeout`` instead of failing half-way with "locked".
+        """
+        conn = self.conn
+        with self._write_lock:
+            if conn.in_transaction:
+                name = f"sp{id(object())}"
+                conn.execute(f"SAVEPOINT {name}")
+                try:
+                    yield
+                except BaseException:
+                    conn.execute(f"ROLLBACK TO {name}")
+                    conn.execute(f"RELEASE {name}")
+                    raise
+                conn.execute(f"RELEASE {name}")
+                return
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        """Apply every ``migrations/NNNN_*.sql`` not yet applied, each in its own transaction."""
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
+        )
+        done = {r[0] for r in conn.execute("SELECT name FROM schema_migrations")}
+        folder = resources.files("paperlens.store") / "migrations"
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+            if not entry.name.endswith(".sql") or entry.name in done:
+                continue
+            script = entry.read_text(encoding="utf-8")
+            with self.transaction():
+                for statement in _split_sql(script):
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_migrations VALUES (?, ?)", (entry.name, _now()))
+
+    def applied_migrations(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT name FROM schema_migrations ORDER BY 1")]
+
+    # -- ingest ------------------------------------------------------------
+
+    def seen_hashes(self, hashes: Sequence[str]) -> set[str]:
+        seen: set[str] = set()
+        for chunk in _chunks(list(hashes)):
+            marks = ",".join("?" * len(chunk))
+            seen.update(
+                r[0]
+                for r in self.conn.execute(
+                    f"SELECT content_hash FROM records WHERE content_hash IN ({marks})", chunk
+                )
+            )
+        return seen
+
+    def candidates(self, kind: str, values: Sequence[str]) -> dict[str, list[Candidate]]:
+        """Stored papers whose ``kind`` key (arxiv, doi, title, abstract) is in ``values``."""
+        column = {"arxiv": "arxiv_id", "doi": "doi", "title": "title_key",
+                  "abstract": "abstract_key"}[kind]  # fmt: skip
+        found: dict[str, list[Candidate]] = {}
+        rows: list[tuple[Any, ...]] = []
+        for chunk in _chunks(sorted(set(values))):
+            marks = ",".join("?" * len(chunk))
+            rows.extend(
+                self.conn.execute(
+                    f"SELECT key, id, arxiv_id, doi, title_key, abstract_key, {column} "
+                    f"FROM papers WHERE {column} IN ({marks})",
+                    chunk,
+                )
+            )
+        if not rows:
+            return found
+        authors = self._author_keys([r[0] for r in rows]) if kind in ("title", "abstract") else {}
+        for key, pid, arxiv_id, doi, tkey, akey, value in rows:
+            found.setdefault(value, []).append(
+                Candidate(key, pid, arxiv_id, doi, tkey, akey, authors.get(key, frozenset()))
+            )
+        return found
+
+    def _author_keys(self, keys: Sequence[int]) -> dict[int, frozenset[str]]:
+        out: dict[int, set[str]] = {}
+        for chunk in _chunks(list(keys)):
+            marks = ",".join("?" * len(chunk))
+            for paper, nkey in self.conn.execute(
+                f"SELECT paper, name_key FROM paper_authors WHERE paper IN ({marks})", chunk
+            ):
+                out.setdefault(paper, set()).add(nkey)
+        return {k: frozenset(v) for k, v in out.items()}
+
+    def records_of(self, paper_keys: Sequence[int]) -> dict[int, list[Record]]:
+        out: dict[int, list[Record]] = {}
+        for chunk in _chunks(list(paper_keys)):
+            marks = ",".join("?" * len(chunk))
+            for paper, data, observed in self.conn.execute(
+                f"SELECT paper, data, observed_at FROM records WHERE paper IN ({marks}) "
+                "ORDER BY observed_at, rowid",
+                chunk,
+            ):
+                record = Record.from_json(json.loads(data))
+                if record.observed_at is None:
+                    record.observed_at = datetime.fromisoformat(observed)
+                out.setdefault(paper, []).append(record)
+        return out
+
+    def next_seq(self) -> int:
+        row = self.conn.execute("SELECT max(seq) FROM papers").fetchone()
+        return int(row[0] or 0) + 1
+
+    def save_paper(self, key: int | None, paper: Paper, seq: int) -> int:
+        """Insert (key None) or replace a paper's displayed values; returns its key."""
+        values = (
+            paper.id, paper.arxiv_id, paper.doi, paper.title,
+            _title_key(paper.title), paper.abstract, _abstract_key(paper.abstract),
+            json.dumps(paper.authors, ensure_ascii=False), int(paper.authors_complete),
+            paper.author_count, json.dumps(paper.organisations, ensure_ascii=False),
+            json.dumps(paper.categories), _iso(paper.published), _iso(paper.updated),
+            _iso(paper.featured), int(paper.date_inferred), paper.comment, paper.journal_ref,
+            json.dumps(paper.links), paper.version,
+            json.dumps([[v.version, _iso(v.date)] for v in paper.versions]),
+            json.dumps(paper.sources), _year(paper), seq,
+        )  # fmt: skip
+        conn = self.conn
+        if paper.doi:
+            owner = conn.execute("SELECT key FROM papers WHERE doi=?", (paper.doi,)).fetchone()
+            if owner and owner[0] != key:
+                # Two papers claim one DOI (a bad BibTeX entry, say); the DOI stays a
+                # claim on both records but is displayed only on the first.
+                values = (*values[:2], None, *values[3:])
+        if key is None:
+            cur = conn.execute(
+                "INSERT INTO papers (id, arxiv_id, doi, title, title_key, abstract, abstract_key,"
+                " authors, authors_complete, author_count, organisations, categories, published,"
+                " updated, featured, date_inferred, comment, journal_ref, links, version,"
+                " versions, sources, year, seq) VALUES (" + ",".join("?" * 24) + ")",
+                values,
+            )
+            key = int(cur.lastrowid or 0)
+        else:
+            conn.execute(
+                "UPDATE papers SET id=?, arxiv_id=?, doi=?, title=?, title_key=?, abstract=?,"
+                " abstract_key=?, authors=?, authors_complete=?, author_count=?, organisations=?,"
+                " categories=?, published=?, updated=?, featured=?, date_inferred=?, comment=?,"
+                " journal_ref=?, links=?, version=?, versions=?, sources=?, year=?, seq=?"
+                " WHERE key=?",
+                (*values, key),
+            )
+            conn.execute("DELETE FROM paper_authors WHERE paper=?", (key,))
+            conn.execute("DELETE FROM paper_orgs WHERE paper=?", (key,))
+        conn.executemany(
+            "INSERT INTO paper_authors VALUES (?,?,?,?)",
+            [(key, i, name, name_key(name)) for i, name in enumerate(paper.authors)],
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO paper_orgs VALUES (?,?)",
+            [(key, org) for org in paper.organisations],
+        )
+        return key
+
+    def save_record(self, paper_key: int, record: Record, observed_at: str) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?)",
+            (
+                record.source, record.source_key, record.origin, paper_key,
+                record.content_hash, record.location, observed_at,
+                json.dumps(record.to_json(), ensure_ascii=False),
+            ),
+        )  # fmt: skip
+
+    def add_signals(self, paper_key: int, signals: Iterable[Observation]) -> int:
+        cur = self.conn.executemany(
+            "INSERT OR IGNORE INTO signals VALUES (?,?,?,?,?)",
+            [
+                (paper_key, s.kind, s.source, s.observed_at.isoformat(), float(s.value))
+                for s in signals
+            ],
+        )
+        return max(cur.rowcount, 0)
+
+    def checkpoint(self, name: str) -> tuple[int, bool] | None:
+        row = self.conn.execute(
+            "SELECT position, done FROM checkpoints WHERE name=?", (name,)
+        ).fetchone()
+        return (int(row[0]), bool(row[1])) if row else None
+
+    def set_checkpoint(self, name: str, position: int, *, done: bool = False) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO checkpoints VALUES (?,?,?,?)",
+            (name, position, int(done), _now()),
+        )
+
+    # -- reads -------------------------------------------------------------
+
+    def key_of(self, paper_id: str) -> int | None:
+        row = self.conn.execute("SELECT key FROM papers WHERE id=?", (paper_id,)).fetchone()
+        return int(row[0]) if row else None
+
+    def resolve(self, ref: str) -> int | None:
+        """The key of the paper named by a paperlens id, an arXiv id/URL or a DOI."""
+        ref = ref.strip()
+        conn = self.conn
+        if ref.startswith("pl_"):
+            return self.key_of(ref)
+        arxiv = parse_arxiv_id(ref)
+        if arxiv:
+            row = conn.execute("SELECT key FROM papers WHERE arxiv_id=?", (arxiv[0],)).fetchone()
+            if row:
+                return int(row[0])
+        doi = normalise_doi(ref)
+        if doi:
+            row = conn.execute("SELECT key FROM papers WHERE doi=?", (doi,)).fetchone()
+            if row:
+                return int(row[0])
+        row = conn.execute(
+            "SELECT paper FROM records WHERE source_key=? LIMIT 1", (ref,)
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def paper(self, ref: str, *, with_claims: bool = False) -> Paper | None:
+        key = self.resolve(ref)
+        if key is None:
+            return None
+        paper = self.papers([key])[0]
+        paper.signals = self.signals_of(key)
+        if with_claims:
+            paper.claims = claims_from_records(self.records_of([key]).get(key, []))
+        return paper
+
+    def signals_of(self, key: int) -> list[Observation]:
+        return [
+            Observation(kind, value, source, datetime.fromisoformat(at))
+            for kind, source, at, value in self.conn.execute(
+                "SELECT kind, source, observed_at, value FROM signals WHERE paper=? "
+                "ORDER BY observed_at, kind",
+                (key,),
+            )
+        ]
+
+    def papers(self, keys: Sequence[int]) -> list[Paper]:
+        """Papers for ``keys``, in the order given (unknown keys are dropped)."""
+        by_key = self.papers_by_key(keys)
+        return [by_key[k] for k in keys if k in by_key]
+
+    def papers_by_key(self, keys: Sequence[int]) -> dict[int, Paper]:
+        by_key: dict[int, Paper] = {}
+        for chunk in _chunks(list(keys)):
+            marks = ",".join("?" * len(chunk))
+            for row in self.conn.execute(
+                f"SELECT {_PAPER_COLUMNS} FROM papers WHERE key IN ({marks})", chunk
+            ):
+                by_key[row[0]] = _row_to_paper(row)
+        return by_key
+
+    def changed_since(self, seq: int, *, limit: int) -> list[tuple[int, int, Paper]]:
+        """``(key, seq, paper)`` for papers changed after ``seq``, oldest change first."""
+        rows = self.conn.execute(
+            f"SELECT {_PAPER_COLUMNS}, seq FROM papers WHERE seq > ? ORDER BY seq LIMIT ?",
+            (seq, limit),
+        ).fetchall()
+        return [(row[0], row[-1], _row_to_paper(row[:-1])) for row in rows]
+
+    def iter_papers(self, *, batch: int = 1000) -> Iterator[Paper]:
+        last = 0
+        while True:
+            rows = self.conn.execute(
+                f"SELECT {_PAPER_COLUMNS} FROM papers WHERE key > ? ORDER BY key LIMIT ?",
+                (last, batch),
+            ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield _row_to_paper(row)
+            last = rows[-1][0]
+
+    def max_seq(self) -> int:
+        return self.next_seq() - 1
+
+    def count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM papers").fetchone()[0])
+
+    def stats(self) -> dict[str, Any]:
+        conn = self.conn
+        one = lambda sql: conn.execute(sql).fetchone()[0]  # noqa: E731
+        return {
+            "papers": one("SELECT count(*) FROM papers"),
+            "authors": one("SELECT count(DISTINCT name) FROM paper_authors"),
+            "organisations": one("SELECT count(DISTINCT org) FROM paper_orgs"),
+            "records": one("SELECT count(*) FROM records"),
+            "signals": one("SELECT count(*) FROM signals"),
+            "with_arxiv_id": one("SELECT count(*) FROM papers WHERE arxiv_id IS NOT NULL"),
+            "per_source": dict(
+                conn.execute(
+                    "SELECT source, count(DISTINCT paper) FROM records GROUP BY source ORDER BY 1"
+                ).fetchall()
+            ),
+            "per_year": {
+                str(y): n
+                for y, n in conn.execute(
+                    "SELECT year, count(*) FROM papers WHERE year IS NOT NULL "
+                    "GROUP BY year ORDER BY year"
+                )
+            },
+        }
+
+    def watermark(self, name: str) -> int:
+        row = self.conn.execute(
+            "SELECT watermark FROM index_state WHERE name=?", (name,)
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def set_watermark(self, name: str, value: int) -> None:
+        with self.transaction():
+            self.conn.execute("INSERT OR REPLACE INTO index_state VALUES (?, ?)", (name, value))
+
+
+def _row_to_paper(row: Sequence[Any]) -> Paper:
+    (_key, pid, arxiv_id, doi, title, abstract, authors, complete, count, orgs, cats,
+     published, updated, featured, inferred, comment, jref, links, version, versions,
+     sources) = row  # fmt: skip
+    return Paper(
+        id=pid,
+        arxiv_id=arxiv_id,
+        doi=doi,
+        title=title,
+        abstract=abstract,
+        authors=json.loads(authors),
+        authors_complete=bool(complete),
+        author_count=count,
+        organisations=json.loads(orgs),
+        categories=json.loads(cats),
+        published=_date(published),
+        updated=_date(updated),
+        featured=_date(featured),
+        date_inferred=bool(inferred),
+        comment=comment,
+        journal_ref=jref,
+        links=json.loads(links),
+        version=version,
+        versions=[Version(v, _date(d)) for v, d in json.loads(versions)],
+        sources=json.loads(sources),
+    )
+
+
+def _chunks(values: list[Any]) -> Iterator[list[Any]]:
+    for i in range(0, len(values), _IN_CHUNK):
+        yield values[i : i + _IN_CHUNK]
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements; ``sqlite3.complete_statement`` handles triggers."""
+    statements, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        if not buf and line.strip().startswith("--"):
+            continue
+        buf += line
+        if sqlite3.complete_statement(buf):
+            statements.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        statements.append(buf.strip())
+    return statements
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _year(paper: Paper) -> int | None:
+    when = paper.published or paper.featured
+    return when.year if when else None
+
+
+def _title_key(title: str | None) -> str | None:
+    return title_key(title) or None if title else None
+
+
+def _abstract_key(abstract: str | None) -> str | None:
+    return abstract_key(abstract) or None if abstract else None
