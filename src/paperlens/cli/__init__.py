@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from paperlens.cli import ingest, query  # noqa: F401  (registers the commands)
+from paperlens.cli import demo, ingest, query  # noqa: F401  (registers the commands)
 from paperlens.cli.app import app
 
 __all__ = ["app", "main"]

@@ -142,6 +142,8 @@ class FulltextIndex:
         writer.commit()
         writer.wait_merging_threads()
         store.set_watermark(WATERMARK, watermark)
+        if on_progress:
+            on_progress(done, done)
         self._index.reload()
         self.fresh = False
         return done
