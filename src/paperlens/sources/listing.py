@@ -73,6 +73,7 @@ _URL_RE = re.compile(r"https?://(?:(?!https?://)[^\s{}<>\"\\|^`])+", re.IGNORECA
 _BARE_GITHUB_RE = re.compile(r"(?<![\w./:@-])github\.com/[\w.-]+/[\w./-]+", re.IGNORECASE)
 _TRAILING_PUNCT = ".,;:!?'\""
 _NAME_PREFIX_RE = re.compile(r"^(?:Mc|Mac|De|Di|Da|Du|La|Le|Van|Von|O'|D')(?=[A-Z])")
+_MAX_NAME = 80
 _PARTICLES = frozenset(
     {"van", "von", "de", "der", "den", "da", "di", "del", "della", "le", "la", "du", "dos"}
     | {"das", "bin", "al", "el", "ter", "ten", "zu", "y"}
@@ -308,11 +309,11 @@ def split_title_authors(line: str) -> tuple[str, list[str], bool, list[str]] | N
     parts = s.split(",")
     names: list[str] = []
     while len(parts) > 1 and _is_name(parts[-1].strip()):
-        names.insert(0, parts.pop().strip())
+        names.append(parts.pop().strip())
+    names.reverse()
     glued = ",".join(parts)
-    # The first name has at most five words, so only the last five can hold the glue.
-    words = list(re.finditer(r"\S+", glued))
-    for i in range(max(1, words[-5].start() if len(words) >= 5 else 1), len(glued)):
+    # A first author's name is short, so only the end of the piece can hold the glue.
+    for i in range(max(1, len(glued) - _MAX_NAME), len(glued)):
         ch, prev = glued[i], glued[i - 1]
         if ch.isupper() and not prev.isspace() and prev not in "-'’/":
             first = glued[i:].strip()
@@ -404,10 +405,12 @@ def _parse_arxiv(lines: list[str], origin: str) -> Iterator[Record | ParseError]
     first_line = 0
     entry: _Entry | None = None
     blank = True
+    broken = False  # the last arXiv: line was bad; its Created: line goes with it
     for n, raw in enumerate(lines, 1):
         s = raw.strip()
         arxiv = _ARXIV_LINE_RE.match(s)
         created = _CREATED_RE.match(s)
+        broken = broken and (not s or bool(created))
         if not s:
             blank = True
         elif arxiv:
@@ -417,6 +420,7 @@ def _parse_arxiv(lines: list[str], origin: str) -> Iterator[Record | ParseError]
             parsed = ids.parse_arxiv_id("arXiv:" + arxiv.group("id"))
             if parsed is None:
                 yield ParseError(origin, f"line {n}", f"no valid arXiv id in {s[:80]!r}")
+                broken = True
             else:
                 entry = _Entry(line=first_line or n, arxiv_id=parsed[0], version=parsed[1])
                 entry.doi = ids.normalise_doi(arxiv.group("doi"))
@@ -425,6 +429,8 @@ def _parse_arxiv(lines: list[str], origin: str) -> Iterator[Record | ParseError]
                 entry.comment = text.clean_whitespace(comment) or None
             paragraphs, first_line = [], 0
         elif created:
+            if entry is None and broken:
+                continue
             if entry is None:
                 yield ParseError(origin, f"line {n}", "Created: line with no arXiv: line above")
                 continue
