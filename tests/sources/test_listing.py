@@ -504,6 +504,20 @@ def test_hf_meta_lines_belong_to_the_entry_above() -> None:
     assert (rec.author_count, rec.published, rec.extra["upvotes"]) == (3, date(2023, 9, 3), 7)
 
 
+@pytest.mark.parametrize(
+    ("content", "kinds"),
+    [
+        # A short abstract after a title is still its abstract...
+        (f"Title A\nShort abstract, no full stop\nTitle B\n{LONG}\n", ["Record", "Record"]),
+        # ...but a title followed by a title and then an abstract had no abstract.
+        (f"Title A\nTitle B\n{LONG}\n", ["ParseError", "Record"]),
+        (f"Title A\n\nTitle B\n\n{LONG}\n\nTitle C\n", ["ParseError", "Record", "ParseError"]),
+    ],
+)
+def test_hf_title_abstract_pairing(content: str, kinds: list[str]) -> None:
+    assert [type(r).__name__ for r in _parse_text(content)] == kinds
+
+
 def test_abstract_without_title_is_keyed_by_abstract() -> None:
     (rec,) = _parse_text(f"Subscribe\n\n{LONG}\n")
     assert isinstance(rec, Record) and rec.title is None

@@ -499,10 +499,11 @@ def _parse_hf(lines: list[str], origin: str) -> Iterator[Record | ParseError]:
                 if when.group("upvotes"):
                     entry.extra["upvotes"] = int(when.group("upvotes"))
             continue
+        awaiting_abstract = entry is not None and entry.title and not entry.abstract_lines
+        if awaiting_abstract and not _starts_next_entry(s, lines, n):
+            entry.abstract_lines.append(s)
+            continue
         if _looks_like_abstract(s):
-            if entry and entry.title and not entry.abstract_lines:
-                entry.abstract_lines.append(s)
-                continue
             if entry:
                 yield _finish(entry, origin, "hf")
             entry = _Entry(line=n, abstract_lines=[s])  # an abstract with no title above it
@@ -514,6 +515,19 @@ def _parse_hf(lines: list[str], origin: str) -> Iterator[Record | ParseError]:
             entry.extra["listing_page_date"] = _page_text(dates.page)
     if entry:
         yield _finish(entry, origin, "hf")
+
+
+def _starts_next_entry(s: str, lines: list[str], n: int) -> bool:
+    """After a title, is line ``n`` the next paper's title rather than a (short) abstract?
+
+    Only when it reads like a title and the line after it reads like an
+    abstract: then the title above simply had no abstract.
+    """
+    if _looks_like_abstract(s):
+        return False
+    while n < len(lines) and not lines[n].strip():
+        n += 1
+    return n < len(lines) and _looks_like_abstract(lines[n].strip())
 
 
 def _strip_chrome_prefix(s: str) -> str:
