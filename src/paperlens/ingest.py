@@ -207,10 +207,11 @@ def apply_batch(store: Store, batch: Sequence[Record], report: IngestReport) -> 
     if not batch:
         return
     now = datetime.now(UTC)
-    hashes = [r.content_hash for r in batch]
-    seen = store.seen_hashes(hashes)
+    serialised = [r.serialise() for r in batch]
+    seen = store.seen_hashes([digest for _text, digest in serialised])
     fresh: list[Record] = []
-    for record, digest in zip(batch, hashes, strict=True):
+    stored_form: dict[int, tuple[str, str]] = {}
+    for record, (text, digest) in zip(batch, serialised, strict=True):
         if digest in seen:
             report.unchanged += 1
             continue
@@ -218,6 +219,7 @@ def apply_batch(store: Store, batch: Sequence[Record], report: IngestReport) -> 
         if record.observed_at is None:
             record.observed_at = now
         fresh.append(record)
+        stored_form[id(record)] = (text, digest)
     if not fresh:
         return
 
@@ -230,7 +232,7 @@ def apply_batch(store: Store, batch: Sequence[Record], report: IngestReport) -> 
         target = _find(record, rkeys, local, stored)
         if target is None:
             gid, next_temp = next_temp, next_temp - 1
-            groups[gid] = _Group(None, _new_id(store, record, groups))
+            groups[gid] = _Group(None, _natural_id(record))
             report.new += 1
         else:
             gid = target.key
@@ -239,14 +241,15 @@ def apply_batch(store: Store, batch: Sequence[Record], report: IngestReport) -> 
             report.merged += 1
         group = groups[gid]
         group.records.append(record)
-        cand = candidate_of(record, gid, group.paper_id)
+        cand = candidate_of(record, rkeys, gid, group.paper_id)
         for kind, value in rkeys.items():
             local[kind].setdefault(value, []).insert(0, cand)
 
+    _settle_new_ids(store, groups)
     existing = [g.key for g in groups.values() if g.key is not None]
     old_records = store.records_of(existing) if existing else {}
     old_papers = {p.id: p for p in store.papers(existing)} if existing else {}
-    seq = store.next_seq()
+    items = []
     for group in groups.values():
         records = old_records.get(group.key, []) if group.key is not None else []
         paper = fold(group.paper_id, [*records, *group.records])
@@ -254,12 +257,16 @@ def apply_batch(store: Store, batch: Sequence[Record], report: IngestReport) -> 
             before = old_papers.get(group.paper_id)
             if before is None or _displayed(before) != _displayed(paper):
                 report.updated += 1
-        key = store.save_paper(group.key, paper, seq)
-        seq += 1
+        items.append((group.key, paper))
+    keys = store.save_papers(items, store.next_seq())
+    rows = []
+    for key, group in zip(keys, groups.values(), strict=True):
         for record in group.records:
-            store.save_record(key, record, (record.observed_at or now).isoformat())
+            text, digest = stored_form[id(record)]
+            rows.append((key, record, (record.observed_at or now).isoformat(), text, digest))
             if record.signals:
                 report.signals += store.add_signals(key, record.signals)
+    store.save_records(rows)
 
 
 def _find(
@@ -278,15 +285,23 @@ def _find(
     return None
 
 
-def _new_id(store: Store, record: Record, groups: dict[int, _Group]) -> str:
-    """A stable id from the record's strongest natural key; unique even on a hash clash."""
+def _natural_id(record: Record, attempt: int = 0) -> str:
+    """A stable id from the record's strongest natural key (``#n`` only on a hash clash)."""
     base = f"arxiv:{record.arxiv_id}" if record.arxiv_id else f"{record.source}:{record.source_key}"
-    taken = {g.paper_id for g in groups.values()}
-    for n in itertools.count():
-        pid = paper_id_for(base if n == 0 else f"{base}#{n}")
-        if pid not in taken and store.key_of(pid) is None:
-            return pid
-    raise AssertionError("unreachable")
+    return paper_id_for(base if attempt == 0 else f"{base}#{attempt}")
+
+
+def _settle_new_ids(store: Store, groups: dict[int, _Group]) -> None:
+    """Make the ids of new papers unique against the store and the batch."""
+    new = [g for g in groups.values() if g.key is None]
+    taken = store.existing_ids([g.paper_id for g in new])
+    used = {g.paper_id for g in groups.values() if g.key is not None}
+    for group in new:
+        attempt = 0
+        while group.paper_id in taken or group.paper_id in used:
+            attempt += 1
+            group.paper_id = _natural_id(group.records[0], attempt)
+        used.add(group.paper_id)
 
 
 def _displayed(paper: Any) -> dict[str, Any]:

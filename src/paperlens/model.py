@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+import orjson
+
 # Fields of a record that merge folds into the displayed paper, in display order.
 PAPER_FIELDS: tuple[str, ...] = (
     "arxiv_id",
@@ -109,23 +111,72 @@ class Record:
     """When the source said it (response time, file mtime); defaults to ingest time."""
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-safe dict; dates become ISO strings."""
-        return json.loads(json.dumps(asdict(self), default=_json_default))
+        """A JSON-safe dict; dates become ISO strings.
 
-    @property
-    def content_hash(self) -> str:
-        """sha256 of the record's content, without where it was read.
+        Written out by hand because ``dataclasses.asdict`` deep-copies every
+        value and was the largest cost of bulk ingest.
+        """
+        return {
+            "source": self.source,
+            "source_key": self.source_key,
+            "origin": self.origin,
+            "location": self.location,
+            "arxiv_id": self.arxiv_id,
+            "version": self.version,
+            "versions": [
+                {"version": v.version, "date": v.date.isoformat() if v.date else None}
+                for v in self.versions
+            ],
+            "doi": self.doi,
+            "title": self.title,
+            "abstract": self.abstract,
+            "authors": list(self.authors),
+            "authors_complete": self.authors_complete,
+            "author_count": self.author_count,
+            "organisations": list(self.organisations),
+            "categories": list(self.categories),
+            "published": self.published.isoformat() if self.published else None,
+            "updated": self.updated.isoformat() if self.updated else None,
+            "featured": self.featured.isoformat() if self.featured else None,
+            "date_inferred": self.date_inferred,
+            "comment": self.comment,
+            "journal_ref": self.journal_ref,
+            "links": list(self.links),
+            "signals": [
+                {
+                    "kind": o.kind,
+                    "value": o.value,
+                    "source": o.source,
+                    "observed_at": o.observed_at.isoformat(),
+                }
+                for o in self.signals
+            ],
+            "extra": json.loads(json.dumps(self.extra, default=_json_default))
+            if self.extra
+            else {},
+            "observed_at": self.observed_at.isoformat() if self.observed_at else None,
+        }
 
-        Identical content seen again (a re-ingest, the same file renamed) hashes
-        the same, which is what lets ingest skip it before any merge work.
+    def serialise(self) -> tuple[str, str]:
+        """``(json_text, content_hash)`` in one pass, for the store.
+
+        The hash is sha256 of the content without where or when it was read,
+        so identical content seen again (a re-ingest, the same file renamed)
+        hashes the same, which lets ingest skip it before any merge work.
         """
         data = self.to_json()
+        text = orjson.dumps(data).decode()
         for key in ("origin", "location", "observed_at"):
             data.pop(key, None)
         for sig in data["signals"]:
             sig.pop("observed_at", None)
-        blob = json.dumps(data, sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(blob.encode()).hexdigest()
+        blob = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+        return text, hashlib.sha256(blob).hexdigest()
+
+    @property
+    def content_hash(self) -> str:
+        """sha256 of the record's content, without where or when it was read."""
+        return self.serialise()[1]
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Record:

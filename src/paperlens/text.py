@@ -22,10 +22,12 @@ def clean_whitespace(text: str) -> str:
 
 def fold(text: str) -> str:
     """Lower-case, strip accents and TeX commands, and keep only word characters."""
-    text = _TEX_CMD_RE.sub(" ", text)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return clean_whitespace(_NON_WORD_RE.sub(" ", text.casefold().replace("_", " ")))
+    if "\\" in text:
+        text = _TEX_CMD_RE.sub(" ", text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    return " ".join(_NON_WORD_RE.sub(" ", text.casefold().replace("_", " ")).split())
 
 
 def title_key(title: str) -> str:
@@ -39,7 +41,8 @@ def abstract_key(abstract: str) -> str:
     Listing pages sometimes trim or re-wrap the end of an abstract, so the key
     uses its opening, which every copy shares.
     """
-    return " ".join(fold(abstract).split()[:40])
+    # Only the opening is folded: the key never needs more than 40 words.
+    return " ".join(fold(abstract[:600]).split()[:40])
 
 
 def name_key(name: str) -> str:

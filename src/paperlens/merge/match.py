@@ -35,9 +35,8 @@ def record_keys(record: Record) -> dict[str, str]:
     return keys
 
 
-def candidate_of(record: Record, key: int, paper_id: str) -> Candidate:
+def candidate_of(record: Record, keys: dict[str, str], key: int, paper_id: str) -> Candidate:
     """A candidate describing a paper built from ``record`` (for matches inside a batch)."""
-    keys = record_keys(record)
     return Candidate(
         key=key,
         id=paper_id,

@@ -19,6 +19,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from paperlens.errors import StoreError
 from paperlens.ids import normalise_doi, parse_arxiv_id
 from paperlens.merge.provenance import claims_from_records
@@ -181,7 +183,7 @@ class SqliteStore:
                 "ORDER BY observed_at, rowid",
                 chunk,
             ):
-                record = Record.from_json(json.loads(data))
+                record = Record.from_json(orjson.loads(data))
                 if record.observed_at is None:
                     record.observed_at = datetime.fromisoformat(observed)
                 out.setdefault(paper, []).append(record)
@@ -191,65 +193,92 @@ class SqliteStore:
         row = self.conn.execute("SELECT max(seq) FROM papers").fetchone()
         return int(row[0] or 0) + 1
 
-    def save_paper(self, key: int | None, paper: Paper, seq: int) -> int:
-        """Insert (key None) or replace a paper's displayed values; returns its key."""
-        values = (
-            paper.id, paper.arxiv_id, paper.doi, paper.title,
-            _title_key(paper.title), paper.abstract, _abstract_key(paper.abstract),
-            json.dumps(paper.authors, ensure_ascii=False), int(paper.authors_complete),
-            paper.author_count, json.dumps(paper.organisations, ensure_ascii=False),
-            json.dumps(paper.categories), _iso(paper.published), _iso(paper.updated),
-            _iso(paper.featured), int(paper.date_inferred), paper.comment, paper.journal_ref,
-            json.dumps(paper.links), paper.version,
-            json.dumps([[v.version, _iso(v.date)] for v in paper.versions]),
-            json.dumps(paper.sources), _year(paper), seq,
-        )  # fmt: skip
+    def save_papers(self, items: Sequence[tuple[int | None, Paper]], seq: int) -> list[int]:
+        """Insert (key None) or replace papers' displayed values; returns their keys.
+
+        Keys are handed out here (the writer holds the lock) so a whole batch
+        goes to SQLite in a few ``executemany`` calls instead of a call per paper.
+        """
         conn = self.conn
-        if paper.doi:
-            owner = conn.execute("SELECT key FROM papers WHERE doi=?", (paper.doi,)).fetchone()
-            if owner and owner[0] != key:
+        taken_dois = self._doi_owners([p.doi for _k, p in items if p.doi])
+        next_key = int(conn.execute("SELECT coalesce(max(key), 0) FROM papers").fetchone()[0])
+        inserts, updates, keys = [], [], []
+        for n, (key, paper) in enumerate(items):
+            if key is None:
+                next_key += 1
+                key = next_key
+                target = inserts
+            else:
+                target = updates
+            doi = paper.doi
+            if doi and taken_dois.get(doi, key) != key:
                 # Two papers claim one DOI (a bad BibTeX entry, say); the DOI stays a
                 # claim on both records but is displayed only on the first.
-                values = (*values[:2], None, *values[3:])
-        if key is None:
-            cur = conn.execute(
-                "INSERT INTO papers (id, arxiv_id, doi, title, title_key, abstract, abstract_key,"
-                " authors, authors_complete, author_count, organisations, categories, published,"
-                " updated, featured, date_inferred, comment, journal_ref, links, version,"
-                " versions, sources, year, seq) VALUES (" + ",".join("?" * 24) + ")",
-                values,
-            )
-            key = int(cur.lastrowid or 0)
-        else:
-            conn.execute(
-                "UPDATE papers SET id=?, arxiv_id=?, doi=?, title=?, title_key=?, abstract=?,"
-                " abstract_key=?, authors=?, authors_complete=?, author_count=?, organisations=?,"
-                " categories=?, published=?, updated=?, featured=?, date_inferred=?, comment=?,"
-                " journal_ref=?, links=?, version=?, versions=?, sources=?, year=?, seq=?"
-                " WHERE key=?",
-                (*values, key),
-            )
-            conn.execute("DELETE FROM paper_authors WHERE paper=?", (key,))
-            conn.execute("DELETE FROM paper_orgs WHERE paper=?", (key,))
+                doi = None
+            elif doi:
+                taken_dois[doi] = key
+            target.append((*_paper_values(paper, doi, seq + n), key))
+            keys.append(key)
+        conn.executemany(
+            f"INSERT INTO papers ({_WRITE_COLUMNS}, key) VALUES ("
+            + ",".join("?" * (_N_WRITE + 1)) + ")",
+            inserts,
+        )  # fmt: skip
+        if updates:
+            assignments = ", ".join(f"{c.strip()}=?" for c in _WRITE_COLUMNS.split(","))
+            conn.executemany(f"UPDATE papers SET {assignments} WHERE key=?", updates)
+            old = [(row[-1],) for row in updates]
+            conn.executemany("DELETE FROM paper_authors WHERE paper=?", old)
+            conn.executemany("DELETE FROM paper_orgs WHERE paper=?", old)
         conn.executemany(
             "INSERT INTO paper_authors VALUES (?,?,?,?)",
-            [(key, i, name, name_key(name)) for i, name in enumerate(paper.authors)],
+            [
+                (key, i, name, name_key(name))
+                for key, (_k, paper) in zip(keys, items, strict=True)
+                for i, name in enumerate(paper.authors)
+            ],
         )
         conn.executemany(
             "INSERT OR IGNORE INTO paper_orgs VALUES (?,?)",
-            [(key, org) for org in paper.organisations],
+            [
+                (key, org)
+                for key, (_k, paper) in zip(keys, items, strict=True)
+                for org in paper.organisations
+            ],
         )
-        return key
+        return keys
 
-    def save_record(self, paper_key: int, record: Record, observed_at: str) -> None:
-        self.conn.execute(
+    def _doi_owners(self, dois: Sequence[str]) -> dict[str, int]:
+        owners: dict[str, int] = {}
+        for chunk in _chunks(sorted(set(dois))):
+            marks = ",".join("?" * len(chunk))
+            owners.update(
+                self.conn.execute(f"SELECT doi, key FROM papers WHERE doi IN ({marks})", chunk)
+            )
+        return owners
+
+    def existing_ids(self, ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(list(ids)):
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                r[0]
+                for r in self.conn.execute(f"SELECT id FROM papers WHERE id IN ({marks})", chunk)
+            )
+        return found
+
+    def save_records(self, rows: Sequence[tuple[int, Record, str, str, str]]) -> None:
+        """Store source records: ``(paper_key, record, observed_at, data, content_hash)``.
+
+        ``data`` and ``content_hash`` come from ``Record.serialise``.
+        """
+        self.conn.executemany(
             "INSERT OR REPLACE INTO records VALUES (?,?,?,?,?,?,?,?)",
-            (
-                record.source, record.source_key, record.origin, paper_key,
-                record.content_hash, record.location, observed_at,
-                json.dumps(record.to_json(), ensure_ascii=False),
-            ),
-        )  # fmt: skip
+            [
+                (r.source, r.source_key, r.origin, key, digest, r.location, observed, data)
+                for key, r, observed, data, digest in rows
+            ],
+        )
 
     def add_signals(self, paper_key: int, signals: Iterable[Observation]) -> int:
         cur = self.conn.executemany(
@@ -395,6 +424,32 @@ class SqliteStore:
     def set_watermark(self, name: str, value: int) -> None:
         with self.transaction():
             self.conn.execute("INSERT OR REPLACE INTO index_state VALUES (?, ?)", (name, value))
+
+
+_WRITE_COLUMNS = (
+    "id, arxiv_id, doi, title, title_key, abstract, abstract_key, authors, authors_complete,"
+    " author_count, organisations, categories, published, updated, featured, date_inferred,"
+    " comment, journal_ref, links, version, versions, sources, year, seq"
+)
+_N_WRITE = len(_WRITE_COLUMNS.split(","))
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _paper_values(paper: Paper, doi: str | None, seq: int) -> tuple[Any, ...]:
+    return (
+        paper.id, paper.arxiv_id, doi, paper.title,
+        _title_key(paper.title), paper.abstract, _abstract_key(paper.abstract),
+        _dumps(paper.authors), int(paper.authors_complete),
+        paper.author_count, _dumps(paper.organisations),
+        _dumps(paper.categories), _iso(paper.published), _iso(paper.updated),
+        _iso(paper.featured), int(paper.date_inferred), paper.comment, paper.journal_ref,
+        _dumps(paper.links), paper.version,
+        _dumps([[v.version, _iso(v.date)] for v in paper.versions]),
+        _dumps(paper.sources), _year(paper), seq,
+    )  # fmt: skip
 
 
 def _row_to_paper(row: Sequence[Any]) -> Paper:
