@@ -47,6 +47,8 @@ _URL_RE = re.compile(r"https?://[^\s<>\"'`\]\[{}|\\^]+")
 _URL_TRAIL = ".,;:!?)'\""
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
+# How ``surrogateescape`` carries an undecodable byte 0xNN: as U+DCNN.
+_BAD_BYTE_RE = re.compile("[\udc80-\udcff]")
 
 
 class HfDaily:
@@ -78,25 +80,12 @@ class HfDaily:
         """Yield one record per paper; a break in the JSON ends the file with a ParseError."""
         data = stream.read()
         check_readable(data[:HEAD_BYTES], origin)
-        text, bad_offset = _decode_prefix(data)
+        # Bytes that are not UTF-8 past the checked head are carried as lone
+        # surrogates (PEP 383), so the JSON around them still parses and only
+        # the record that holds one is refused.
+        text = data.removeprefix(b"\xef\xbb\xbf").decode("utf-8", "surrogateescape")
         observed_at = self._observed_at or datetime.now(UTC)
-        walker = _Walker(text, origin, observed_at)
-        yield from walker.walk()
-        if bad_offset is not None and not walker.stopped:
-            yield ParseError(
-                origin,
-                f"byte {bad_offset}",
-                f"not UTF-8 (invalid byte 0x{data[bad_offset]:02x}); the rest of the file "
-                "was not read",
-            )
-
-
-def _decode_prefix(data: bytes) -> tuple[str, int | None]:
-    """Decode as UTF-8; on a bad byte past the head, keep the valid prefix and say where."""
-    try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError as exc:
-        return data[: exc.start].decode("utf-8-sig"), exc.start
+        yield from _Walker(text, origin, observed_at).walk()
 
 
 # A walking step yields records and errors, then returns the position after
@@ -112,14 +101,12 @@ class _Walker:
         self.origin = origin
         self.observed_at = observed_at
         self.count = 0
-        self.stopped = False
 
     def walk(self) -> Iterator[Record | ParseError]:
         text = self.text
         pos = _skip_ws(text, 0)
         if pos == len(text):
             yield ParseError(self.origin, "line 1", "no JSON value in the file")
-            self.stopped = True
             return
         # Concatenated values (an array per day, or one item per line) are walked in turn.
         while pos < len(text):
@@ -128,7 +115,6 @@ class _Walker:
             else:
                 pos = yield from self._value(pos)
             if pos < 0:
-                self.stopped = True
                 return
             pos = _skip_ws(text, pos)
 
@@ -163,12 +149,28 @@ class _Walker:
             # Too-long integers and too-deep nesting raise these, without a position.
             yield self._break(pos, f"unusable JSON value: {exc}")
             return -1
-        yield _item_to_record(value, self.origin, f"record {self.count}", self.observed_at)
+        location = f"record {self.count}"
+        bad = _BAD_BYTE_RE.search(self.text, pos, end)
+        if bad:
+            line, column = self._line_column(bad.start())
+            yield ParseError(
+                self.origin,
+                location,
+                f"not UTF-8: invalid byte 0x{ord(bad.group(0)) - 0xDC00:02x} at line {line} "
+                f"column {column}",
+            )
+        else:
+            yield _item_to_record(value, self.origin, location, self.observed_at)
         return end
 
-    def _break(self, pos: int, msg: str) -> ParseError:
+    def _line_column(self, pos: int) -> tuple[int, int]:
         line = self.text.count("\n", 0, pos) + 1
-        column = pos - (self.text.rfind("\n", 0, pos) + 1) + 1
+        return line, pos - (self.text.rfind("\n", 0, pos) + 1) + 1
+
+    def _break(self, pos: int, msg: str) -> ParseError:
+        line, column = self._line_column(pos)
+        if _BAD_BYTE_RE.match(self.text, pos):
+            msg = f"invalid byte 0x{ord(self.text[pos]) - 0xDC00:02x}, not UTF-8"
         done = self.count - 1
         return ParseError(
             self.origin,
