@@ -92,9 +92,9 @@ def _line_to_record(raw: bytes, origin: str, location: str) -> Record | ParseErr
             f"not UTF-8 (invalid byte 0x{raw[exc.start]:02x} at column {exc.start + 1})",
         )
     try:
-        doc = json.loads(text)
+        doc = json.loads(text.rstrip("\r\n"))
     except json.JSONDecodeError as exc:
-        return ParseError(origin, location, f"not JSON: {exc.msg} at column {exc.colno}")
+        return ParseError(origin, location, f"not JSON ({exc.msg}, column {exc.colno})")
     except (ValueError, RecursionError) as exc:
         # int() digit limits and deep nesting raise these instead of JSONDecodeError.
         return ParseError(origin, location, f"not usable JSON: {exc}")
