@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -34,3 +35,22 @@ def services(settings: Settings) -> Iterator[Services]:
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     return FIXTURES
+
+
+def _dump(db: Path) -> list[tuple[object, ...]]:
+    """Everything in a database but timestamps, for comparing two databases."""
+    with sqlite3.connect(db) as conn:
+        papers = conn.execute(
+            "SELECT key, id, arxiv_id, doi, title, abstract, authors, categories, published,"
+            " featured, versions, sources FROM papers ORDER BY key"
+        ).fetchall()
+        records = conn.execute(
+            "SELECT source, source_key, origin, paper, content_hash FROM records ORDER BY 1,2,3"
+        ).fetchall()
+        authors = conn.execute("SELECT * FROM paper_authors ORDER BY 1, 2").fetchall()
+    return [*papers, *records, *authors]
+
+
+@pytest.fixture
+def db_dump() -> Callable[[Path], list[tuple[object, ...]]]:
+    return _dump

@@ -36,9 +36,24 @@ def parse_arxiv_id(text: str) -> tuple[str, int | None] | None:
     m = _ARXIV_FULL_RE.match(text) or _ARXIV_IN_URL_RE.search(text)
     if not m:
         return None
-    ident = m.group("new") or _normalise_old(m.group("old"))
+    return _result(m)
+
+
+def _result(m: re.Match[str]) -> tuple[str, int | None] | None:
+    new = m.group("new")
+    if new and not _valid_new(new):
+        return None
+    ident = new or _normalise_old(m.group("old"))
     version = m.group("version")
     return ident, int(version) if version else None
+
+
+def _valid_new(ident: str) -> bool:
+    """New-style ids have a real month and 4 digits before 2015, 5 from 1501 on."""
+    yymm, number = ident.split(".")
+    if not 1 <= int(yymm[2:]) <= 12:
+        return False
+    return len(number) == (5 if int(yymm) >= 1501 else 4)
 
 
 def _normalise_old(old: str) -> str:
@@ -55,9 +70,7 @@ def find_arxiv_id(text: str) -> tuple[str, int | None] | None:
     m = re.search(r"arxiv[:\s./]*(?:abs/|pdf/)?" + ARXIV_ID_RE.pattern, text, re.IGNORECASE)
     if not m:
         return None
-    ident = m.group("new") or _normalise_old(m.group("old"))
-    version = m.group("version")
-    return ident, int(version) if version else None
+    return _result(m)
 
 
 def normalise_doi(text: str | None) -> str | None:

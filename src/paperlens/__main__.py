@@ -1,0 +1,5 @@
+"""``python -m paperlens``: the same CLI as the ``paperlens`` console script."""
+
+from paperlens.cli import main
+
+main()
