@@ -142,16 +142,14 @@ class Bibtex:
     def _entry(self, entry: bib.Entry, offset: int, origin: str) -> Record | ParseError:
         key = entry.key.strip()
         line = (entry.start_line or 0) + offset + 1
-        location = f"entry {key}" if key else f"line {line}"
         try:
-            return self._record(entry, key, origin, location)
+            return self._record(entry, key, origin, line)
         except Exception as exc:  # one odd entry must not cost the file
             logger.debug("bibtex entry %s failed", key, exc_info=True)
             return ParseError(origin, f"line {line}", f"entry {key!r}: {exc}")
 
-    def _record(
-        self, entry: bib.Entry, key: str, origin: str, location: str
-    ) -> Record | ParseError:
+    def _record(self, entry: bib.Entry, key: str, origin: str, line: int) -> Record | ParseError:
+        """The record for one entry, or why it cannot be one (located by its line)."""
         fields = {
             f.key: f.value for f in entry.fields if isinstance(f.key, str) and f.value is not None
         }
@@ -168,10 +166,12 @@ class Bibtex:
 
         title = self._text(raw.get("title"))
         if not key and arxiv is None and doi is None:
-            return ParseError(origin, location, "entry has no key, arXiv id or DOI")
+            return ParseError(origin, f"line {line}", "entry has no key, arXiv id or DOI")
         if title is None and arxiv is None and doi is None:
             return ParseError(
-                origin, location, "entry has no title, arXiv id or DOI to identify the paper"
+                origin,
+                f"line {line}",
+                f"entry {key!r} has no title, arXiv id or DOI to identify the paper",
             )
         authors, complete = self._authors(raw.get("author"))
 
@@ -204,7 +204,7 @@ class Bibtex:
             source=NAME,
             source_key=source_key,
             origin=origin,
-            location=location,
+            location=f"entry {key}" if key else f"line {line}",
             arxiv_id=arxiv[0] if arxiv else None,
             version=arxiv[1] if arxiv else None,
             doi=doi,
