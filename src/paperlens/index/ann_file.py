@@ -260,7 +260,7 @@ class HnswVectorIndex:
         return len(self._index)
 
     def __contains__(self, key: object) -> bool:
-        if not isinstance(key, int | np.integer):
+        if not isinstance(key, int | np.integer) or key == _RESERVED_KEY:
             return False
         return bool(self._index.contains(_to_u64(np.array([key], dtype=np.int64))[0]))
 
@@ -282,6 +282,8 @@ class HnswVectorIndex:
             return
         v = as_unit_rows(vectors, self.dim, len(k))
         k, v = dedupe_last(k, v)
+        if (k == _RESERVED_KEY).any():
+            raise ValueError(f"key {_RESERVED_KEY} is reserved by the HNSW index")
         u = _to_u64(k)
         present = np.asarray(self._index.contains(u), dtype=bool)
         if present.any():
@@ -293,7 +295,8 @@ class HnswVectorIndex:
     def remove(self, keys: Any) -> int:
         """Remove keys; returns how many were present. Unknown keys are ignored."""
         self._check_writable()
-        u = _to_u64(np.unique(as_keys(keys)))
+        k = np.unique(as_keys(keys))
+        u = _to_u64(k[k != _RESERVED_KEY])
         if len(u) == 0:
             return 0
         present = u[np.asarray(self._index.contains(u), dtype=bool)]
@@ -303,6 +306,8 @@ class HnswVectorIndex:
 
     def get(self, key: int) -> np.ndarray | None:
         """The stored vector (de-quantised, unit length), or ``None``."""
+        if key == _RESERVED_KEY:
+            return None
         u = _to_u64(np.array([key], dtype=np.int64))[0]
         vec = self._index.get(u, dtype="f32")
         if vec is None:
@@ -333,6 +338,7 @@ class HnswVectorIndex:
         if allowed is None:
             return self._graph_search(q, min(k, n))
         allow = np.unique(as_keys(allowed))
+        allow = allow[allow != _RESERVED_KEY]
         m = len(allow)
         if m == 0:
             return []
@@ -452,9 +458,18 @@ class HnswVectorIndex:
 
 
 def _to_u64(keys: np.ndarray) -> np.ndarray:
-    """usearch keys are uint64; int64 keys are reinterpreted bit for bit."""
-    return np.ascontiguousarray(keys, dtype=np.int64).view(np.uint64)
+    """int64 keys as usearch's uint64 keys, flipping the sign bit.
+
+    usearch reserves the all-ones key (2**64 - 1) to mark empty slots. A plain
+    bit cast would send key -1 there, a value buggy callers do pass; with the
+    sign bit flipped only int64's maximum lands on it, and that one is refused.
+    """
+    return np.ascontiguousarray(keys, dtype=np.int64).view(np.uint64) ^ _SIGN_BIT
 
 
 def _from_u64(keys: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(keys, dtype=np.uint64).view(np.int64)
+    return (np.ascontiguousarray(keys, dtype=np.uint64) ^ _SIGN_BIT).view(np.int64)
+
+
+_SIGN_BIT = np.uint64(1 << 63)
+_RESERVED_KEY = np.iinfo(np.int64).max
