@@ -113,13 +113,15 @@ class OutboxRow:
     last_error: str | None = None
     created_at: str = ""
     sent_at: str | None = None
+    claimed_at: str | None = None
     message: bytes | None = field(default=None, repr=False)
 
 
 _OUT_COLUMNS = (
     "id, subscription_id, kind, period, state, message_id, recipient, papers, attempts, "
-    "next_attempt_at, owner, last_code, last_error, created_at, sent_at"
+    "next_attempt_at, owner, last_code, last_error, created_at, sent_at, claimed_at"
 )
+_OUT_N = _OUT_COLUMNS.count(",") + 1
 
 
 def _out(row: Sequence[Any], message: bytes | None = None) -> OutboxRow:
@@ -390,7 +392,9 @@ class DigestStore:
         ).fetchone()
         if row is None:
             return None
-        return _out(row[:15], bytes(row[15]) if with_message and row[15] is not None else None)
+        return _out(
+            row[:_OUT_N], bytes(row[_OUT_N]) if with_message and row[_OUT_N] is not None else None
+        )
 
     def outbox(
         self, *, states: Sequence[str] = (), sub_id: int | None = None, limit: int = 1000
@@ -427,7 +431,7 @@ class DigestStore:
             ).fetchone()
         if row is None:
             return None
-        return _out(row[:15], bytes(row[15]) if row[15] is not None else None)
+        return _out(row[:_OUT_N], bytes(row[_OUT_N]) if row[_OUT_N] is not None else None)
 
     def transition(
         self,
