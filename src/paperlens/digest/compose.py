@@ -302,7 +302,7 @@ class ComposeContext:
     def _keyword_similar(
         self, seeds: Sequence[int], *, since: date, per_seed: int
     ) -> dict[int, tuple[float, int]]:
-        """Keyword stand-in for semantic similarity: shared title terms, at least three."""
+        """Keyword stand-in for semantic similarity: BM25 on the title's terms, two shared."""
         import tantivy
 
         window = self.window_keys(since)
@@ -317,7 +317,7 @@ class ComposeContext:
                 paper = self.paper(seed)
                 terms = list(dict.fromkeys(index.analyze(paper.title or ""))) if paper else []
                 if len(terms) >= 2:
-                    need = min(3, len(terms))
+                    need = 2
                     query = tantivy.Query.boolean_query(
                         [(tantivy.Occur.Should, index._term_everywhere(t)) for t in terms[:12]],
                         need,
