@@ -30,6 +30,18 @@ class Settings(BaseSettings):
         200_000, ge=0, description="Corpora up to this size use exact vector search, not ANN."
     )
 
+    search_mode: str = Field(
+        "hybrid", description="Default search mode: keyword, semantic or hybrid."
+    )
+    fusion: str = Field("weighted", description="Hybrid fusion: weighted or rrf.")
+    hybrid_alpha: float = Field(
+        0.5, ge=0.0, le=1.0, description="Weight of keyword (BM25) scores in weighted fusion."
+    )
+    rrf_k: int = Field(60, ge=1, description="The k of reciprocal-rank fusion.")
+    fusion_depth: int = Field(
+        100, ge=10, description="Candidates taken from each ranker before fusing."
+    )
+
     @property
     def data_dir(self) -> Path:
         """Directory beside the database holding the indexes (``<db>.d/``)."""

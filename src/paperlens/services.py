@@ -7,16 +7,20 @@ an index it does not use.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from paperlens.config import Settings
 from paperlens.store import Store, open_store
 
 if TYPE_CHECKING:
+    from paperlens.embed.loader import Embedder
     from paperlens.index.fulltext import FulltextIndex
+    from paperlens.index.vectors import AutoVectorIndex
 
 ProgressFn = Callable[[int, int], None]
 
@@ -33,6 +37,9 @@ class Services:
         self.clock = clock
         self.store: Store = open_store(settings.db)
         self._fulltext: FulltextIndex | None = None
+        self._embedder: Embedder | None = None
+        self._vectors: AutoVectorIndex | None = None
+        self._vectors_mark = -1
         self._lock = threading.RLock()
 
     @property
@@ -54,6 +61,66 @@ class Services:
 
                 self._fulltext = FulltextIndex(self.settings.data_dir / "keyword")
             return self._fulltext.sync(self.store, on_progress=on_progress)
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedding model, loaded on first use (raises ``ModelUnavailable``)."""
+        with self._lock:
+            if self._embedder is None:
+                from paperlens.embed.loader import load_embedder
+
+                self._embedder = load_embedder(self.settings.model, self.settings.device)
+            return self._embedder
+
+    @property
+    def model_name(self) -> str:
+        """The name vectors are stored under, without loading the model when possible."""
+        if self._embedder is not None:
+            return self._embedder.name
+        from paperlens.embed.sync import model_name
+
+        return model_name(self.settings.model)
+
+    def vector_path(self) -> Path:
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.model_name)
+        return self.settings.data_dir / f"vectors-{slug}.idx"
+
+    @property
+    def vectors(self) -> AutoVectorIndex:
+        """The vector index for the configured model, caught up with the stored embeddings.
+
+        Checking for new vectors costs one indexed query, so every search sees
+        papers embedded by another process (an ingest running beside the web app).
+        """
+        from paperlens.embed.sync import catch_up_index
+        from paperlens.index.vectors import open_vector_index
+
+        with self._lock:
+            latest = self.store.max_embedding_rowid()
+            if self._vectors is not None and latest == self._vectors_mark:
+                return self._vectors
+            if self._vectors is None:
+                path = self.vector_path()
+                path.parent.mkdir(parents=True, exist_ok=True)
+                sample = self.store.any_embedding(self.model_name)
+                dim = len(sample) // 4 if sample else self.embedder.dim
+                self._vectors = open_vector_index(
+                    path,
+                    dim,
+                    exact_max=self.settings.exact_search_max,
+                    expected_size=self.store.embedding_count(self.model_name),
+                )
+            if catch_up_index(self._vectors, self.store, self.model_name):
+                self._vectors.save()
+            self._vectors_mark = latest
+            return self._vectors
+
+    def drop_vector_index(self) -> None:
+        """Forget the vector index file; the next use rebuilds it from the store."""
+        with self._lock:
+            self._vectors = None
+            self._vectors_mark = -1
+            self.vector_path().unlink(missing_ok=True)
 
     def close(self) -> None:
         self.store.close()

@@ -134,3 +134,28 @@ def keyword_sync(services: Services, *, quiet: bool) -> int:
             task, completed=done, total=total
         )
         return services.sync_keyword(on_progress=update)
+
+
+def embed_step(
+    services: Services, *, quiet: bool, rebuild: bool = False, batch_size: int | None = None
+) -> dict[str, Any] | None:
+    """Embed what changed, with a progress bar; a model that cannot load is a warning.
+
+    Keyword search keeps working without the model, so ingest must not fail
+    because torch or the model package is missing.
+    """
+    from paperlens.embed.sync import embed_pending
+
+    with progress_bar(quiet=quiet) as bar:
+        task = bar.add_task("embedding", total=None)
+        try:
+            report = embed_pending(
+                services,
+                rebuild=rebuild,
+                batch_size=batch_size,
+                on_progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+        except ModelUnavailable as exc:
+            err.print(f"[yellow]warning:[/] no embeddings: {escape(str(exc))}", highlight=False)
+            return None
+    return report.to_json()

@@ -22,6 +22,7 @@ from paperlens.cli.app import (
     DbOption,
     JsonOption,
     app,
+    embed_step,
     err,
     fail,
     keyword_sync,
@@ -45,6 +46,10 @@ def ingest_command(
     batch_size: Annotated[
         int | None, typer.Option("--batch-size", min=1, help="Records per transaction.")
     ] = None,
+    embed: Annotated[
+        bool | None,
+        typer.Option("--embed/--no-embed", help="Embed new papers for search by meaning."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Ingest papers from files (listing pages, arXiv Atom/OAI/JSONL, HF Daily Papers, BibTeX).
@@ -57,7 +62,7 @@ def ingest_command(
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         fail(f"no such file or directory: {', '.join(missing)}", code=2)
-    with services_for(db, batch_size=batch_size) as services:
+    with services_for(db, batch_size=batch_size, embed=embed) as services:
         bar = Progress(
             TextColumn("[bold]ingest"),
             BarColumn(),
@@ -82,10 +87,16 @@ def ingest_command(
                 ),
             )
         indexed = keyword_sync(services, quiet=as_json)
+        embedded = embed_step(services, quiet=as_json) if services.settings.embed else None
         if as_json:
-            print_json({**report.to_json(), "keyword_indexed": indexed})
+            print_json({**report.to_json(), "keyword_indexed": indexed, "embedding": embedded})
         else:
             _print_summary(report, indexed)
+            if embedded:
+                out.print(
+                    f"embedded {embedded['embedded']:,} papers "
+                    f"({embedded['unchanged']:,} unchanged) with {embedded['model']}"
+                )
     if report.failed_files and not report.files:
         raise typer.Exit(2)
     if not report.ok:

@@ -28,7 +28,13 @@ def search_command(
     ],
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000)] = 10,
     offset: Annotated[int, typer.Option("--offset", min=0)] = 0,
-    mode: Annotated[str, typer.Option("--mode", help="keyword, semantic or hybrid.")] = "keyword",
+    mode: Annotated[
+        str | None,
+        typer.Option(
+            "--mode",
+            help="keyword, semantic or hybrid [default: hybrid, or PAPERLENS_SEARCH_MODE].",
+        ),
+    ] = None,
     match_all: Annotated[
         bool, typer.Option("--all", help="Require every word (default: rank by any word).")
     ] = False,
@@ -37,7 +43,7 @@ def search_command(
     as_json: JsonOption = False,
 ) -> None:
     """Search papers; results are ranked, with a highlighted snippet."""
-    if mode not in MODES:
+    if mode is not None and mode not in MODES:
         fail(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}", code=2)
     with services_for(db) as services:
         page = search(services, query, mode=mode, limit=limit, offset=offset,  # type: ignore[arg-type]
@@ -52,9 +58,10 @@ def _print_page(page: SearchPage, *, explain: bool) -> None:
     if not page.results:
         out.print(f"No papers match {escape(page.query)!r}.", highlight=False)
         return
-    first = page.results[0].explain.get("keyword", {}).get("rank", 1)
+    first = page.offset + 1
     out.print(
-        f"{page.total:,} papers match; showing {first}-{first + len(page.results) - 1}",
+        f"{page.total:,} papers match ({page.mode}); "
+        f"showing {first}-{first + len(page.results) - 1}",
         style="dim",
     )
     for n, result in enumerate(page.results, start=first):

@@ -268,21 +268,52 @@ class FulltextIndex:
             hits.append(Hit(int(doc["key"][0]), float(score) if parsed.has_text else 0.0))
         return hits, int(result.count or 0)
 
-    def matching_keys(self, parsed: ParsedQuery, *, limit: int) -> list[int]:
-        """Keys of papers passing the filters of ``parsed`` (for filtered semantic search)."""
+    def _filters_query(self, parsed: ParsedQuery) -> tantivy.Query | None:
+        """The must/must-not part of ``parsed`` alone, or None when it has none."""
         filters_only = ParsedQuery(
+            required=parsed.required,
+            phrases=parsed.phrases,
+            excluded=parsed.excluded,
             authors=parsed.authors,
+            titles=parsed.titles,
             categories=parsed.categories,
             year_from=parsed.year_from,
             year_to=parsed.year_to,
-            excluded=parsed.excluded,
-            titles=parsed.titles,
-            phrases=parsed.phrases,
         )
-        query = self.build_query(filters_only)
+        if not (filters_only.has_filters or filters_only.has_text):
+            return None
+        return self.build_query(filters_only)
+
+    def filter_count(self, parsed: ParsedQuery) -> int | None:
+        """How many papers pass the filters of ``parsed`` (None: there are no filters)."""
+        query = self._filters_query(parsed)
+        if query is None:
+            return None
+        return int(self._index.searcher().search(query, limit=1, count=True).count or 0)
+
+    def filter_keys(self, parsed: ParsedQuery, *, limit: int) -> list[int]:
+        """Keys of (up to ``limit``) papers passing the filters of ``parsed``."""
+        query = self._filters_query(parsed)
+        if query is None:
+            return []
         searcher = self._index.searcher()
         result = searcher.search(query, limit=limit, count=False)
         return [int(searcher.doc(a)["key"][0]) for _s, a in result.hits]
+
+    def keys_passing(self, parsed: ParsedQuery, keys: Sequence[int]) -> set[int]:
+        """The subset of ``keys`` whose papers pass the filters of ``parsed``."""
+        query = self._filters_query(parsed)
+        if query is None or not keys:
+            return set(keys)
+        restricted = tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Must, query),
+                (tantivy.Occur.Must, tantivy.Query.term_set_query(self.schema, "key", list(keys))),
+            ]
+        )
+        searcher = self._index.searcher()
+        result = searcher.search(restricted, limit=len(keys), count=False)
+        return {int(searcher.doc(a)["key"][0]) for _s, a in result.hits}
 
     def num_docs(self) -> int:
         return int(self._index.searcher().num_docs)

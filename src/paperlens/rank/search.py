@@ -1,7 +1,10 @@
 """Search: one entry point for keyword, semantic and hybrid ranking.
 
-The CLI, the web pages and the JSON API all call :func:`search`, so they
-cannot disagree about what a query means.
+The CLI, the web pages, the JSON API and the evaluation harness all call
+:func:`search`, so they cannot disagree about what a query means. Filters
+(``author:``, ``cat:``, ``year:``, phrases, exclusions) are applied the same
+way in every mode: by the keyword index for keyword ranking, and as an allowed
+set (small filters) or a post-filter (broad ones) for vector ranking.
 """
 
 from __future__ import annotations
@@ -9,13 +12,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from paperlens.index.keyword import parse_query
+import numpy as np
+
+from paperlens.errors import InvalidQuery
+from paperlens.index.keyword import ParsedQuery, parse_query
 from paperlens.model import Paper
+from paperlens.rank.fusion import Fused, rrf, weighted
 from paperlens.rank.snippet import Segment, matched_terms, snippet
 from paperlens.services import Services
 
 Mode = Literal["keyword", "semantic", "hybrid"]
 MODES: tuple[str, ...] = ("keyword", "semantic", "hybrid")
+# Below this many papers passing the filters, vector search runs over exactly
+# that subset; above it, it over-fetches and post-filters.
+_ALLOWED_MAX = 20_000
 
 
 @dataclass(slots=True)
@@ -23,6 +33,7 @@ class SearchResult:
     """A paper in a result list, with its score and the reasons for it."""
 
     paper: Paper
+    key: int
     score: float
     snippet: list[Segment] = field(default_factory=list)
     explain: dict[str, Any] = field(default_factory=dict)
@@ -45,12 +56,14 @@ class SearchPage:
     mode: str
     total: int
     results: list[SearchResult]
+    offset: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
             "query": self.query,
             "mode": self.mode,
             "total": self.total,
+            "offset": self.offset,
             "results": [r.to_json() for r in self.results],
         }
 
@@ -59,32 +72,102 @@ def search(
     services: Services,
     query: str,
     *,
-    mode: Mode = "keyword",
+    mode: Mode | None = None,
     limit: int = 10,
     offset: int = 0,
     match_all: bool = False,
 ) -> SearchPage:
     """Rank papers for ``query``; raises ``InvalidQuery`` for a malformed filter."""
+    mode = mode or services.settings.search_mode  # type: ignore[assignment]
+    if mode not in MODES:
+        raise InvalidQuery(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
     parsed = parse_query(query)
+    if mode != "keyword" and not parsed.text.strip():
+        mode = "keyword"  # filters only: nothing to read the meaning of
+    depth = offset + limit
+    if mode == "keyword":
+        hits, total = services.fulltext.search(
+            parsed, limit=limit, offset=offset, match_all=match_all
+        )
+        ranked = [
+            Fused(h.key, h.score, {"keyword": {"rank": r, "score": round(h.score, 4)}})
+            for r, h in enumerate(hits, start=offset + 1)
+        ]
+        return build_page(services, query, mode, parsed, ranked, total, offset)
+
+    semantic = _semantic(services, parsed, max(depth, services.settings.fusion_depth))
+    if mode == "semantic":
+        fused = [
+            Fused(k, s, {"semantic": {"rank": r, "similarity": round(s, 4)}})
+            for r, (k, s) in enumerate(semantic, start=1)
+        ]
+        return build_page(services, query, mode, parsed, fused[offset:depth], len(semantic), offset)
+
+    keyword_depth = max(depth, services.settings.fusion_depth)
+    hits, total = services.fulltext.search(parsed, limit=keyword_depth, match_all=match_all)
+    lists = {"keyword": [(h.key, h.score) for h in hits], "semantic": semantic}
+    settings = services.settings
+    if settings.fusion == "rrf":
+        fused = rrf(lists, k=settings.rrf_k)
+    else:
+        alpha = settings.hybrid_alpha
+        fused = weighted(lists, {"keyword": alpha, "semantic": 1.0 - alpha})
+    for item in fused:
+        if "semantic" in item.parts:
+            item.parts["semantic"]["similarity"] = item.parts["semantic"].pop("score")
+    total = max(total, len(fused))
+    return build_page(services, query, mode, parsed, fused[offset:depth], total, offset)
+
+
+def _semantic(services: Services, parsed: ParsedQuery, k: int) -> list[tuple[int, float]]:
+    """Nearest papers to the query's meaning, honouring its filters."""
+    vector = services.embedder.encode([parsed.text])[0]
+    index, fulltext = services.vectors, services.fulltext
+    passing = fulltext.filter_count(parsed)
+    if passing is None:
+        return index.search(vector, k)
+    if passing <= _ALLOWED_MAX:
+        allowed = np.asarray(fulltext.filter_keys(parsed, limit=max(passing, 1)), dtype=np.int64)
+        return index.search(vector, k, allowed=allowed) if len(allowed) else []
+    fetch = k * 4
+    while True:
+        found = index.search(vector, fetch)
+        keep = fulltext.keys_passing(parsed, [key for key, _s in found])
+        kept = [(key, s) for key, s in found if key in keep]
+        if len(kept) >= k or len(found) < fetch or fetch >= 50_000:
+            return kept[:k]
+        fetch *= 4
+
+
+def build_page(
+    services: Services,
+    query: str,
+    mode: str,
+    parsed: ParsedQuery,
+    ranked: list[Fused],
+    total: int,
+    offset: int,
+) -> SearchPage:
+    papers = services.store.papers_by_key([f.key for f in ranked])
     index = services.fulltext
-    hits, total = index.search(parsed, limit=limit, offset=offset, match_all=match_all)
-    by_key = services.store.papers_by_key([h.key for h in hits])
     stems = index.stems([*parsed.words, *parsed.required, *parsed.phrases, *parsed.titles])
     results = []
-    for rank, hit in enumerate(hits, start=offset + 1):
-        paper = by_key.get(hit.key)
+    for item in ranked:
+        paper = papers.get(item.key)
         if paper is None:
             continue
         text = f"{paper.title or ''} {paper.abstract or ''}"
         results.append(
             SearchResult(
                 paper=paper,
-                score=hit.score,
+                key=item.key,
+                score=item.score,
                 snippet=snippet(paper.abstract or "", stems, index.terms.analyze),
                 explain={
+                    "mode": mode,
                     "matched_terms": matched_terms(text, stems, index.terms.analyze),
-                    "keyword": {"rank": rank, "bm25": round(hit.score, 4)},
+                    **item.parts,
                 },
             )
         )
-    return SearchPage(query=query, mode=mode, total=total, results=results)
+    return SearchPage(query=query, mode=mode, total=total, results=results, offset=offset)

@@ -415,6 +415,78 @@ class SqliteStore:
             },
         }
 
+    # -- embeddings ----------------------------------------------------------
+
+    def texts_changed_since(
+        self, seq: int, *, limit: int
+    ) -> list[tuple[int, int, str | None, str | None]]:
+        """``(key, seq, title, abstract)`` of papers changed after ``seq``, oldest first."""
+        return self.conn.execute(
+            "SELECT key, seq, title, abstract FROM papers WHERE seq > ? ORDER BY seq LIMIT ?",
+            (seq, limit),
+        ).fetchall()
+
+    def count_changed_since(self, seq: int) -> int:
+        return int(
+            self.conn.execute("SELECT count(*) FROM papers WHERE seq > ?", (seq,)).fetchone()[0]
+        )
+
+    def max_embedding_rowid(self) -> int:
+        return int(
+            self.conn.execute("SELECT coalesce(max(rowid), 0) FROM embeddings").fetchone()[0]
+        )
+
+    def embedding_hashes(self, model: str, keys: Sequence[int]) -> dict[int, str]:
+        found: dict[int, str] = {}
+        for chunk in _chunks(list(keys)):
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                self.conn.execute(
+                    f"SELECT paper, text_hash FROM embeddings WHERE model=? AND paper IN ({marks})",
+                    [model, *chunk],
+                )
+            )
+        return found
+
+    def save_embeddings(self, model: str, rows: Sequence[tuple[int, str, bytes]]) -> None:
+        """Store ``(paper key, text hash, float32 vector bytes)`` rows for ``model``."""
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO embeddings VALUES (?, ?, ?, ?)",
+            [(key, model, digest, vector) for key, digest, vector in rows],
+        )
+
+    def embeddings_since(
+        self, model: str, rowid: int, *, limit: int
+    ) -> list[tuple[int, int, bytes]]:
+        """``(rowid, paper key, vector)`` stored after ``rowid`` (for index catch-up)."""
+        return self.conn.execute(
+            "SELECT rowid, paper, vector FROM embeddings WHERE model=? AND rowid > ? "
+            "ORDER BY rowid LIMIT ?",
+            (model, rowid, limit),
+        ).fetchall()
+
+    def embedding(self, model: str, key: int) -> bytes | None:
+        row = self.conn.execute(
+            "SELECT vector FROM embeddings WHERE model=? AND paper=?", (model, key)
+        ).fetchone()
+        return bytes(row[0]) if row else None
+
+    def any_embedding(self, model: str) -> bytes | None:
+        row = self.conn.execute(
+            "SELECT vector FROM embeddings WHERE model=? LIMIT 1", (model,)
+        ).fetchone()
+        return bytes(row[0]) if row else None
+
+    def embedding_count(self, model: str) -> int:
+        return int(
+            self.conn.execute("SELECT count(*) FROM embeddings WHERE model=?", (model,)).fetchone()[
+                0
+            ]
+        )
+
+    def delete_embeddings(self, model: str) -> None:
+        self.conn.execute("DELETE FROM embeddings WHERE model=?", (model,))
+
     def watermark(self, name: str) -> int:
         row = self.conn.execute(
             "SELECT watermark FROM index_state WHERE name=?", (name,)

@@ -1,0 +1,57 @@
+"""Fusing ranked lists: reciprocal-rank fusion and weighted score fusion.
+
+Each fused result keeps the parts of its score (every ranker's rank, raw
+score and contribution), so ``--explain`` can show why it ranks where it does.
+
+* RRF (Cormack et al., 2009): ``sum 1 / (k + rank)``; needs no score
+  calibration, but throws away how much better the first hit is than the tenth.
+* Weighted: each ranker's scores are scaled to [0, 1] by dividing by that
+  list's best score (BM25 is unbounded, cosine is not comparable to it), then
+  ``alpha * keyword + (1 - alpha) * semantic``. A paper missing from one list
+  gets 0 from it. Which one is the default is decided by measurement
+  (docs/evaluation.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class Fused:
+    key: int
+    score: float
+    parts: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def rrf(lists: Mapping[str, Sequence[tuple[int, float]]], *, k: int = 60) -> list[Fused]:
+    """Reciprocal-rank fusion of ``{ranker: [(key, raw score), ...best first]}``."""
+    fused: dict[int, Fused] = {}
+    for name, ranked in lists.items():
+        for rank, (key, raw) in enumerate(ranked, start=1):
+            item = fused.setdefault(key, Fused(key, 0.0))
+            contribution = 1.0 / (k + rank)
+            item.score += contribution
+            item.parts[name] = {"rank": rank, "score": round(raw, 4),
+                                "contribution": round(contribution, 5)}  # fmt: skip
+    return sorted(fused.values(), key=lambda f: (-f.score, f.key))
+
+
+def weighted(
+    lists: Mapping[str, Sequence[tuple[int, float]]], weights: Mapping[str, float]
+) -> list[Fused]:
+    """Weighted fusion of max-normalised scores; ``weights`` per ranker."""
+    fused: dict[int, Fused] = {}
+    for name, ranked in lists.items():
+        if not ranked:
+            continue
+        top = max(raw for _k, raw in ranked) or 1.0
+        for rank, (key, raw) in enumerate(ranked, start=1):
+            item = fused.setdefault(key, Fused(key, 0.0))
+            contribution = weights[name] * max(raw, 0.0) / top
+            item.score += contribution
+            item.parts[name] = {"rank": rank, "score": round(raw, 4),
+                                "contribution": round(contribution, 5)}  # fmt: skip
+    return sorted(fused.values(), key=lambda f: (-f.score, f.key))
