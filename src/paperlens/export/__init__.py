@@ -63,7 +63,7 @@ def _base_key(paper: Paper) -> str:
     if paper.authors:
         words = fold(paper.authors[0]).split()
         surname = _KEY_SAFE_RE.sub("", _ascii(words[-1])) if words else ""
-    year = str(paper.published.year) if paper.published else ""
+    year = paper_year(paper) or ""
     word = ""
     for token in fold(paper.title or "").split():
         token = _KEY_SAFE_RE.sub("", _ascii(token))
@@ -76,6 +76,18 @@ def _base_key(paper: Paper) -> str:
     if key[0].isdigit():
         key = "p" + key
     return key
+
+
+def paper_year(paper: Paper) -> str | None:
+    """The publication year: from ``published``, else a bare year a source gave in ``extra``.
+
+    BibTeX sources know only a year and keep it as ``extra["year"]`` rather
+    than inventing a day; exports still want it for keys and ``year`` fields.
+    """
+    if paper.published:
+        return str(paper.published.year)
+    year = paper.extra.get("year")
+    return str(year) if isinstance(year, int) and not isinstance(year, bool) else None
 
 
 def _suffix(n: int) -> str:
@@ -130,4 +142,4 @@ def name_parts(name: str) -> NameParts | None:
     return parts
 
 
-__all__ = ["canonical_url", "citation_keys", "name_parts", "primary_category"]
+__all__ = ["canonical_url", "citation_keys", "name_parts", "paper_year", "primary_category"]

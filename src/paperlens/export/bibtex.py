@@ -19,7 +19,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from paperlens.export import canonical_url, citation_keys, name_parts, primary_category
+from paperlens.export import (
+    canonical_url,
+    citation_keys,
+    name_parts,
+    paper_year,
+    primary_category,
+)
 from paperlens.model import Paper
 
 _SPECIALS = {
@@ -32,7 +38,7 @@ _SPECIALS = {
     "#": r"\#",
     "_": r"\_",
     "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
+    "^": r"\textasciicircum{}",  # sources.bibtex reads it back as ASCII "^"
 }
 _SPECIAL_RE = re.compile(r"[\\{}$&%#_~^]")
 _MATH_RE = re.compile(r"(?<!\\)\$[^$]+?(?<!\\)\$")
@@ -56,7 +62,7 @@ def _entry(paper: Paper, key: str) -> str:
         names.append("others")
     if names:
         fields.append(("author", " and ".join(names)))
-    year = _year(paper)
+    year = paper_year(paper)
     if year:
         fields.append(("year", year))
     if paper.arxiv_id:
@@ -84,7 +90,7 @@ def escape_title(title: str) -> str:
     out: list[str] = []
     pos = 0
     for m in _MATH_RE.finditer(title):
-        if not _balanced(m.group(0)):
+        if not _looks_like_math(m.group(0)):
             continue
         out.append(_protect(escape(title[pos : m.start()])))
         out.append(m.group(0))
@@ -101,6 +107,18 @@ def _protect(text: str) -> str:
         return "{" + word + "}" if any(c.isupper() for c in word[1:]) else word
 
     return _WORD_RE.sub(brace, text)
+
+
+def _looks_like_math(segment: str) -> bool:
+    """``$\\omega$``, ``$k$``, ``$n=2$`` are math; ``$5 budget and $`` is two prices.
+
+    A segment counts as math when its braces balance and it either uses TeX
+    (a backslash, ``^``, ``_``, braces) or is one short token without spaces.
+    """
+    inner = segment[1:-1]
+    if not _balanced(inner):
+        return False
+    return any(c in inner for c in "\\^_{}") or (" " not in inner.strip() and len(inner) <= 12)
 
 
 def _balanced(math: str) -> bool:
@@ -137,13 +155,6 @@ def _name(name: str) -> str:
     if name.count(",") > 1 or re.search(r"(?i)(?:^|\s)and(?:\s|$)", name):
         return "{" + escape(name) + "}"
     return escape(name)
-
-
-def _year(paper: Paper) -> str | None:
-    if paper.published:
-        return str(paper.published.year)
-    year = paper.extra.get("year")
-    return str(year) if isinstance(year, int) else None
 
 
 def _url(url: str) -> str:

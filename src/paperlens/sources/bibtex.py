@@ -78,6 +78,7 @@ _ET_AL = frozenset({"others", "et al", "et al.", "etal", "et. al."})
 _YEAR_RE = re.compile(r"(?<!\d)(1[6-9]\d\d|2[01]\d\d)(?!\d)")
 _CATEGORY_RE = re.compile(r"^[a-z][a-z\-]*(?:\.[A-Za-z][A-Za-z\-]*)?$")
 _UNESCAPED_SPECIAL_RE = re.compile(r"(?<!\\)([%&])")
+_CIRCUMFLEX_RE = re.compile(r"\\textasciicircum(?:\{\}|(?![A-Za-z]))")
 _URL_MACRO_RE = re.compile(r"\\(?:url|href|path)\s*\{([^{}]*)\}")
 _PLAIN_ESCAPE_RE = re.compile(r"\\([_%&#$~{}/])")
 _MONTHS = {
@@ -223,6 +224,8 @@ class Bibtex:
         if not value:
             return None
         escaped = _UNESCAPED_SPECIAL_RE.sub(r"\\\1", value)
+        # pylatexenc turns \textasciicircum into U+02C6; the macro names ASCII "^".
+        escaped = _CIRCUMFLEX_RE.sub("^", escaped)
         try:
             decoded = self._decoder.latex_to_text(escaped)
         except Exception:  # pylatexenc raises many kinds on odd markup
