@@ -14,6 +14,8 @@ from paperlens.services import Services
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Ingest embeds by default; tests that are about embeddings turn it back on.
+os.environ.setdefault("PAPERLENS_EMBED", "false")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEEDS = FIXTURES / "seeds"

@@ -1,0 +1,67 @@
+"""Ingest throughput and peak memory, end to end (parse, merge, store, keyword index).
+
+    python bench/ingest.py --n 100000        # generates bench/data/arxiv-100000.jsonl if missing
+
+Runs ``paperlens ingest`` as a user would, in a child process, on a fresh
+database; then runs it again on the unchanged file (the re-ingest path).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from common import DATA, run_measured, write
+from gen_corpus import generate  # type: ignore[import-not-found]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=10_000)
+    parser.add_argument("--db", type=Path, default=None, help="keep the database here")
+    args = parser.parse_args()
+    corpus = DATA / f"arxiv-{args.n}.jsonl"
+    if not corpus.exists():
+        generate(args.n, corpus)
+    db = args.db or DATA / f"bench-{args.n}.db"
+    for leftover in db.parent.glob(db.name + "*"):
+        if leftover.is_dir():
+            shutil.rmtree(leftover)
+        else:
+            leftover.unlink()
+    cmd = [sys.executable, "-m", "paperlens", "ingest", str(corpus), "--db", str(db), "--json"]
+    first_wall, first_rss, out = run_measured(cmd)
+    first = json.loads(out)
+    again_wall, again_rss, out = run_measured(cmd)
+    again = json.loads(out)
+    result = {
+        "records": args.n,
+        "corpus_mb": round(corpus.stat().st_size / 1e6, 1),
+        "first": {
+            "wall_s": round(first_wall, 2),
+            "records_per_s": round(args.n / first_wall),
+            "peak_rss_mb": first_rss,
+            "new": first["new"],
+            "ingest_s": first["seconds"],
+        },
+        "reingest": {
+            "wall_s": round(again_wall, 2),
+            "records_per_s": round(args.n / again_wall),
+            "peak_rss_mb": again_rss,
+            "unchanged": again["unchanged"],
+        },
+        "reingest_speedup": round(first_wall / again_wall, 1),
+        "db_mb": round(
+            sum(p.stat().st_size for p in db.parent.glob(db.name + "*") if p.is_file()) / 1e6
+        ),
+    }
+    path = write(f"ingest-{args.n}", result)
+    print(json.dumps(result, indent=2))
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
