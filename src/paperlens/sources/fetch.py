@@ -224,7 +224,7 @@ class Fetcher:
                     exhausted = attempt > policy.max_retries
                 if exhausted:
                     self.stats.failures += 1
-                    tries = attempt + bad_bodies + 1
+                    tries = attempt + bad_bodies
                     raise FetchError(
                         url, f"{retry.reason} (gave up after {tries} attempts)"
                     ) from None

@@ -4,9 +4,11 @@ The parsers turn a page into records; a sync also needs what the page says
 about *the list*: how many results the query has and where this page starts
 (OpenSearch elements of the Atom feed), the OAI-PMH ``resumptionToken`` and
 ``responseDate``, and an error the service reported inside a 200. These are
-read here with the same hardened streaming reader the parsers use
-(``sources/xml_stream.py``); the body was already checked to be well-formed
-by the fetcher.
+read with the parsers' own helpers (``arxiv_atom.feed_totals``,
+``arxiv_oai.resumption_token``) plus the few facts they do not give (an error
+entry, the number of entries, ``responseDate``, ``completeListSize``), through
+the same hardened streaming reader (``sources/xml_stream.py``). The body was
+already checked to be well-formed by the fetcher.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+from paperlens.errors import UnreadableInput
+from paperlens.sources.arxiv_atom import feed_totals
+from paperlens.sources.arxiv_oai import resumption_token
 from paperlens.sources.xml_stream import XmlBroken, XmlRefused, iter_elements, local_name
 
 
@@ -45,18 +50,10 @@ class OaiPage:
 
 def atom_page(content: bytes) -> AtomPage:
     page = AtomPage()
+    page.total, page.start, page.per_page = feed_totals(content)
     try:
-        for path, element in iter_elements(
-            io.BytesIO(content), ("totalResults", "startIndex", "itemsPerPage", "entry")
-        ):
-            text = (element.text or "").strip()
-            if path == "totalResults":
-                page.total = _int(text)
-            elif path == "startIndex":
-                page.start = _int(text)
-            elif path == "itemsPerPage":
-                page.per_page = _int(text)
-            elif path == "entry":
+        for path, element in iter_elements(io.BytesIO(content), ("entry",)):
+            if path == "entry":
                 ident = _child_text(element, "id")
                 if "/api/errors" in ident:
                     page.error = _child_text(element, "summary") or ident
@@ -86,7 +83,6 @@ def oai_page(content: bytes) -> OaiPage:
                 page.error_code = element.get("code") or "error"
                 page.error = text or page.error_code
             elif path == "ListRecords/resumptionToken":
-                page.token = text or None
                 page.complete_size = _int(element.get("completeListSize", ""))
                 page.cursor = _int(element.get("cursor", ""))
             elif path == "ListRecords/record":
@@ -94,6 +90,12 @@ def oai_page(content: bytes) -> OaiPage:
     except (XmlBroken, XmlRefused) as exc:
         page.error_code = "unreadable"
         page.error = f"unreadable OAI-PMH response ({exc})"
+        return page
+    try:
+        page.token = resumption_token(content)
+    except UnreadableInput as exc:
+        page.error_code = "unreadable"
+        page.error = str(exc)
     return page
 
 
