@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from itertools import pairwise
-from typing import Any, BinaryIO, ClassVar
+from typing import Any, BinaryIO, ClassVar, Protocol
 
 from paperlens.errors import UnreadableInput
 from paperlens.ids import normalise_doi, parse_arxiv_id
@@ -273,6 +273,7 @@ def _top_level_groups(text: str) -> list[str]:
 
 _SUFFIX_RE = re.compile(r"(?:Jr|Sr|jr|sr)\.?|I{2,3}|IV")
 _ET_AL_RE = re.compile(r"et\.?\s*al\.?", re.IGNORECASE)
+_TRAILING_ET_AL_RE = re.compile(r"[\s,]+et\.?\s*al\.?$", re.IGNORECASE)
 _SPLIT_AND_RE = re.compile(r"(?:^|\s+)(?:and|&)(?:\s+|$)")
 
 
@@ -355,6 +356,9 @@ def split_authors(text: str) -> tuple[list[tuple[str, list[str]]], bool]:
         if kind == "name":
             if _ET_AL_RE.fullmatch(value):
                 complete = False
+            elif _TRAILING_ET_AL_RE.search(value):  # "V. Abazov et al"
+                complete = False
+                authors.append([_TRAILING_ET_AL_RE.sub("", value), [], []])
             elif _SUFFIX_RE.fullmatch(value) and authors:
                 authors[-1][0] = f"{authors[-1][0]} {value}"
             else:
@@ -457,6 +461,14 @@ def refuse_unreadable(head: bytes, origin: str) -> None:
 # --- the JSONL source -------------------------------------------------------------------
 
 
+class LineReader(Protocol):
+    """What the line loop needs from a (maybe decompressing) buffered reader."""
+
+    def peek(self, size: int, /) -> bytes: ...
+
+    def readline(self, size: int | None = ..., /) -> bytes: ...
+
+
 class _Prefixed(io.RawIOBase):
     """A raw stream that replays bytes already read, then continues with the source."""
 
@@ -480,7 +492,7 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
 
-def open_text_lines(stream: BinaryIO) -> io.BufferedReader | gzip.GzipFile:
+def open_text_lines(stream: BinaryIO) -> LineReader:
     """A buffered reader over ``stream``, decompressed when it starts with the gzip magic.
 
     Ingest may hand over the raw file or an already decompressed stream, so the
@@ -553,9 +565,7 @@ class ArxivJsonl:
             yield record_from_snapshot(obj, origin, f"line {n}")
 
 
-def _skip_rest_of_line(
-    reader: io.BufferedReader | gzip.GzipFile, origin: str, n: int
-) -> Iterator[ParseError]:
+def _skip_rest_of_line(reader: LineReader, origin: str, n: int) -> Iterator[ParseError]:
     try:
         while True:
             chunk = reader.readline(MAX_LINE_BYTES)
@@ -604,8 +614,10 @@ def _author(item: object) -> tuple[str, list[str]] | None:
         if cleaned is None:
             return None
         name = cleaned
-    if name[:2].lower() == "et" and _ET_AL_RE.fullmatch(name):
-        return None
+    if name[-2:].lower() == "al":  # "et al" parsed as a name, or glued to one
+        if _ET_AL_RE.fullmatch(name):
+            return None
+        name = _TRAILING_ET_AL_RE.sub("", name)
     return name, item[3:]
 
 

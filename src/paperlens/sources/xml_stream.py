@@ -156,6 +156,9 @@ def iter_elements(
             line, column = exc.position
             reason = str(exc).rsplit(": line ", 1)[0]
             broken = XmlBroken(reason, line, column + 1)
+        except LookupError as exc:
+            # An unknown encoding in the XML declaration, which is on line 1.
+            broken = XmlBroken(str(exc), 1, 1)
         if target.root is not None and not root_sent:
             root_sent = True
             yield "", target.root
