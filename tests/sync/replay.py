@@ -36,6 +36,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from paperlens.sync.settings import SyncSettings
+
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 
 ERROR_HTML = (
@@ -395,3 +397,22 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(content)
+
+
+def settings_for(server: ReplayServer, **overrides: object) -> SyncSettings:
+    """Live settings with only the base URLs (and test-sized waits) changed."""
+    values: dict[str, object] = {
+        "arxiv_api_url": f"{server.base}/api/query",
+        "arxiv_oai_url": f"{server.base}/oai",
+        "hf_api_url": f"{server.base}/api/daily_papers",
+        "s2_api_url": f"{server.base}/graph/v1",
+        "contact_email": "sync-tests@example.org",
+        "arxiv_pacing_s": 0.0,
+        "hf_pacing_s": 0.0,
+        "s2_pacing_s": 0.0,
+        "backoff_base_s": 0.02,
+        "connect_timeout_s": 2.0,
+        "read_timeout_s": 2.0,
+    }
+    values.update(overrides)
+    return SyncSettings(**values)  # type: ignore[arg-type]

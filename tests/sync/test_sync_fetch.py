@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import time
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
@@ -87,7 +88,7 @@ def test_backoff_grows_exponentially(replay: ReplayServer) -> None:
     with _fetcher(replay, backoff_base=0.2) as fetcher:
         fetcher.get(_hf(replay), params={"date": "2024-05-29"}, label="hf", expect="json")
     times = [r.at for r in replay.requests()]
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     # base * 2**n plus up to base of jitter: 0.2-0.4, 0.4-0.6, 0.8-1.0
     assert gaps[0] >= 0.19 and gaps[1] >= 0.39 and gaps[2] >= 0.79
     assert gaps[2] < 1.5
@@ -170,7 +171,7 @@ def test_requests_to_a_host_are_paced(replay: ReplayServer) -> None:
         for day in ("2024-05-29", "2025-04-09", "2026-07-15", "2026-07-16"):
             fetcher.get(_hf(replay), params={"date": day}, label="hf", expect="json")
     times = [r.at for r in replay.requests()]
-    assert all(b - a >= 0.29 for a, b in zip(times, times[1:], strict=False))
+    assert all(b - a >= 0.29 for a, b in itertools.pairwise(times))
 
 
 def test_pacing_applies_to_retries_too(replay: ReplayServer) -> None:

@@ -7,8 +7,7 @@ import sqlite3
 from datetime import date
 
 import pytest
-from conftest import settings_for
-from replay import ReplayServer, cut, html, status
+from replay import ReplayServer, cut, html, settings_for, status
 
 from paperlens.errors import ConfigError
 from paperlens.services import Services

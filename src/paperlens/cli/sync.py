@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -267,7 +268,7 @@ def sync_status_command(db: DbOption = None, as_json: JsonOption = False) -> Non
     with services_for(db) as services:
         states = SyncTables(services.store).states()
         if as_json:
-            print_json([s.__dict__ for s in states])
+            print_json([asdict(s) for s in states])
             return
         table = Table(title="sync streams", title_justify="left")
         for col in ("stream", "state", "updated", "cursor"):

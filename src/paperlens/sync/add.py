@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from paperlens.ids import parse_arxiv_id
@@ -63,7 +63,7 @@ def add_papers(ctx: SyncContext, refs: Sequence[str]) -> SyncReport:
     report, started = ctx.start("add")
     before = ctx.fetcher.stats.to_json()
     outcomes = _fetch_and_store(ctx, [_want(ref) for ref in refs], report)
-    report.details["papers"] = [o.__dict__ for o in outcomes]
+    report.details["papers"] = [asdict(o) for o in outcomes]
     return ctx.finish(report, started, before)
 
 
@@ -84,7 +84,7 @@ def process_submissions(ctx: SyncContext, *, limit: int = 200) -> SyncReport:
         wants.setdefault(want.arxiv_id, want).submissions.append(sub.id)
     outcomes = _fetch_and_store(ctx, [*wants.values(), *invalid], report)
     report.details["submissions"] = len(queued)
-    report.details["papers"] = [o.__dict__ for o in outcomes]
+    report.details["papers"] = [asdict(o) for o in outcomes]
     return ctx.finish(report, started, before)
 
 

@@ -117,6 +117,17 @@ def sync_arxiv(
         if page.error:
             report.errors.append(Problem(fetched.url, f"arXiv reported an error: {page.error}"))
             break
+        if page.entries == 0 and total and start < min(total, API_MAX_RESULTS):
+            # A known arXiv quirk: an empty page (often with totalResults 0) in the
+            # middle of a result list, which a second request a few seconds later
+            # fills. The total from the earlier pages stands.
+            empty_retries += 1
+            if empty_retries <= ctx.settings.bad_body_retries:
+                continue
+            report.errors.append(
+                Problem(fetched.url, f"empty page at start={start} of {total} results")
+            )
+            break
         total = page.total if page.total is not None else total
         if total is not None and total > API_MAX_RESULTS and "capped" not in cursor:
             cursor["capped"] = True
@@ -125,16 +136,6 @@ def sync_arxiv(
                 f"{API_MAX_RESULTS:,} per query: use a later --since or sync arxiv-oai"
             )
         limit = min(total or 0, API_MAX_RESULTS)
-        if page.entries == 0 and start < limit:
-            # A known arXiv quirk: an empty page in the middle of a result list,
-            # which a second request a few seconds later fills.
-            empty_retries += 1
-            if empty_retries <= ctx.settings.bad_body_retries:
-                continue
-            report.errors.append(
-                Problem(fetched.url, f"empty page at start={start} of {total} results")
-            )
-            break
         empty_retries = 0
         try:
             records, rejected = parse_page(source, fetched)
