@@ -280,6 +280,7 @@ class ReplayServer:
             return 200, "text/xml", recorded.read_bytes()
         token = query.get("resumptionToken")
         if token in self.expired_tokens:
+            self.expired_tokens.discard(token)  # a fresh harvest gets fresh tokens
             return 200, "text/xml", (head + '<error code="badResumptionToken">The value of '
                                      "the resumptionToken argument is invalid or expired."
                                      "</error>\n</OAI-PMH>\n").encode()  # fmt: skip
