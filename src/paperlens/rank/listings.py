@@ -62,17 +62,29 @@ def listing(
     """Papers of an author, organisation or category; ``NotFound`` when there are none."""
     queries = BrowseQueries(services.store)
     if kind == "category":
-        return _category(services, queries, name, order=order, limit=limit, offset=offset,
-                         with_context=with_context)  # fmt: skip
+        return _category(
+            services,
+            queries,
+            name,
+            order=order,
+            limit=limit,
+            offset=offset,
+            with_context=with_context,
+        )
     summary = queries.facet_summary(kind, name)
     if summary["papers"] == 0:
         what = "author" if kind == "author" else "organisation"
         raise NotFound(f"No {what} named {name!r} in the store.")
     keys = queries.facet_papers(kind, name, order=order, limit=limit, offset=offset)
     result = Listing(
-        kind, name, order, _load(services, keys), summary["papers"], summary["first"],
+        kind,
+        name,
+        order,
+        _load(services, keys),
+        summary["papers"],
+        summary["first"],
         summary["last"],
-    )  # fmt: skip
+    )
     if with_context:
         result.people = queries.coauthors(kind, name)
         result.orgs = queries.facet_orgs(kind, name)

@@ -1,11 +1,11 @@
 """Papers similar to a paper: the semantic ranker when it exists, else keyword more-like-this.
 
 ``similar_to`` is the one entry point for the paper page and ``/api/v1/papers/{id}/similar``.
-When ``paperlens.rank.similar`` provides ``similar(services, paper_key, *, limit)``
-returning ``Scored``-like items (``paper_id``/``score``/``reasons``), it is used;
-until then a keyword query built from the paper's own distinctive words
-(title words weighted twice, the abstract's most frequent non-stopwords)
-finds papers sharing its vocabulary, the classic "more like this".
+When the store holds embeddings, ``paperlens.rank.similar.similar`` ranks by
+meaning; otherwise (no embeddings yet, or the model cannot load) a keyword
+query built from the paper's own distinctive words (title words weighted
+twice, the abstract's most frequent non-stopwords) finds papers sharing its
+vocabulary, the classic "more like this".
 """
 
 from __future__ import annotations
@@ -45,28 +45,34 @@ def similar_to(services: Services, paper_key: int, *, limit: int = 8) -> list[Si
     return more_like_this(services, paper_key, limit=limit)
 
 
-def _semantic(services: Services, paper_key: int, *, limit: int) -> list[Similar] | None:
+def semantic_ready(services: Services) -> bool:
+    """True when this store holds embeddings for the configured model (no model load)."""
+    any_embedding = getattr(services.store, "any_embedding", None)
+    if any_embedding is None:
+        return False
     try:
-        from paperlens.rank import similar as semantic  # type: ignore[attr-defined]
+        return any_embedding(services.model_name) is not None
+    except Exception:  # an older store without the embeddings table
+        return False
+
+
+def _semantic(services: Services, paper_key: int, *, limit: int) -> list[Similar] | None:
+    """Nearest papers by embedding (``rank.similar``), or None when not available here."""
+    if not semantic_ready(services):
+        return None
+    try:
+        from paperlens.rank.similar import similar
     except ImportError:
         return None
-    find = getattr(semantic, "similar", None)
-    if find is None:
+    papers = services.store.papers_by_key([paper_key])
+    if paper_key not in papers:
         return None
     try:
-        found = find(services, paper_key, limit=limit)
-    except Exception as exc:  # the model or vectors may be unavailable here
+        found = similar(services, papers[paper_key].id, limit=limit)
+    except Exception as exc:  # the model or the vectors may be unavailable here
         logger.info("semantic similar unavailable (%s); using keyword more-like-this", exc)
         return None
-    ids = [getattr(s, "paper_id", None) for s in found]
-    keys = {i: services.store.resolve(i) for i in ids if i}
-    papers = services.store.papers_by_key([k for k in keys.values() if k is not None])
-    out = []
-    for s in found:
-        key = keys.get(getattr(s, "paper_id", ""))
-        if key is not None and key in papers and key != paper_key:
-            out.append(Similar(papers[key], float(s.score), "semantic", dict(s.reasons)))
-    return out
+    return [Similar(r.paper, float(r.score), "semantic", dict(r.explain)) for r in found]
 
 
 def more_like_this(services: Services, paper_key: int, *, limit: int = 8) -> list[Similar]:

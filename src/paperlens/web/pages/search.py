@@ -1,0 +1,175 @@
+"""The search page: ``/search?q=...`` with modes, filters, paging and live results.
+
+Filters are form fields that become query syntax (``cat:``, ``year:``), so the
+URL of any search is its permalink and the same text works in the CLI. The
+organisation filter has no index term yet, so it filters the ranked results
+here (up to ``ORG_SCAN`` of them) and says so when it stops early.
+With HTMX the page swaps only the results as you type; without JavaScript
+the form submits and the whole page renders the same results.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse
+
+from paperlens.accounts.votes import Upvotes, upvotes
+from paperlens.errors import InvalidQuery
+from paperlens.rank.more_like_this import semantic_ready
+from paperlens.rank.search import MODES, SearchResult, search
+from paperlens.services import Services
+from paperlens.web.deps import CurrentUser, ServicesDep, check_csrf
+from paperlens.web.render import is_htmx, render
+
+router = APIRouter(dependencies=[Depends(check_csrf)])
+PER_PAGE = 20
+ORG_SCAN = 1000
+MODE_LABELS = {"keyword": "Keyword", "semantic": "Meaning", "hybrid": "Hybrid"}
+
+
+def available_modes(services: Services) -> tuple[str, ...]:
+    """The search modes this installation can run.
+
+    ``paperlens.rank.search.available_modes(services)`` decides when it exists;
+    otherwise meaning and hybrid need stored embeddings for the configured model
+    (checked without loading the model), and keyword always works.
+    """
+    module = importlib.import_module("paperlens.rank.search")
+    probe = getattr(module, "available_modes", None)
+    if probe is None:
+        return MODES if semantic_ready(services) else ("keyword",)
+    try:
+        return tuple(m for m in probe(services) if m in MODES) or ("keyword",)
+    except Exception:  # a model that cannot load means keyword only, not a broken page
+        return ("keyword",)
+
+
+@dataclass(slots=True)
+class SearchForm:
+    q: str = ""
+    mode: str = "keyword"
+    cat: str = ""
+    org: str = ""
+    year_from: int | None = None
+    year_to: int | None = None
+    page: int = 1
+
+    def full_query(self) -> str:
+        parts = [self.q.strip()]
+        if self.cat.strip():
+            cat = self.cat.strip().replace('"', "")
+            parts.append(f'cat:"{cat}"' if " " in cat else f"cat:{cat}")
+        if self.year_from or self.year_to:
+            parts.append(f"year:{self.year_from or ''}..{self.year_to or ''}")
+        return " ".join(p for p in parts if p)
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "q": self.q,
+            "mode": self.mode if self.mode != "keyword" else None,
+            "cat": self.cat,
+            "org": self.org,
+            "from": self.year_from,
+            "to": self.year_to,
+        }
+
+
+@dataclass(slots=True)
+class SearchView:
+    form: SearchForm
+    results: list[SearchResult] = field(default_factory=list)
+    total: int = 0
+    offset: int = 0
+    counts: dict[int, Upvotes] = field(default_factory=dict)
+    keys: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+    capped: bool = False
+
+
+def run_search(
+    services: Services, form: SearchForm, *, user_id: int | None, per_page: int = PER_PAGE
+) -> SearchView:
+    """Search with the form's filters; an unusable query becomes a message, not an error page."""
+    view = SearchView(form, offset=(form.page - 1) * per_page)
+    query = form.full_query()
+    if not query:
+        return view
+    mode = form.mode if form.mode in available_modes(services) else "keyword"
+    try:
+        if form.org.strip():
+            org = form.org.strip().casefold()
+            page = search(services, query, mode=mode, limit=ORG_SCAN)  # type: ignore[arg-type]
+            kept = [
+                r for r in page.results if any(org == o.casefold() for o in r.paper.organisations)
+            ]
+            view.capped = page.total > ORG_SCAN
+            view.total = len(kept)
+            view.results = kept[view.offset : view.offset + per_page]
+        else:
+            page = search(
+                services,
+                query,
+                mode=mode,
+                limit=per_page,  # type: ignore[arg-type]
+                offset=view.offset,
+            )
+            view.total, view.results = page.total, page.results
+    except InvalidQuery as exc:
+        view.error = str(exc)
+        return view
+    for result in view.results:
+        key = services.store.key_of(result.paper.id)
+        if key is not None:
+            view.keys[result.paper.id] = key
+    view.counts = upvotes(services, list(view.keys.values()), user_id=user_id)
+    return view
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(
+    request: Request,
+    services: ServicesDep,
+    user: CurrentUser,
+    q: Annotated[str, Query(max_length=1000, description="Search text and filters.")] = "",
+    mode: Annotated[str, Query(pattern="^(keyword|semantic|hybrid)$")] = "keyword",
+    cat: Annotated[str, Query(max_length=100)] = "",
+    org: Annotated[str, Query(max_length=200)] = "",
+    year_from: Annotated[int | None, Query(alias="from", ge=1900, le=2100)] = None,
+    year_to: Annotated[int | None, Query(alias="to", ge=1900, le=2100)] = None,
+    page: Annotated[int, Query(ge=1, le=500)] = 1,
+) -> HTMLResponse:
+    form = SearchForm(q, mode, cat, org, year_from, year_to, page)
+    view = run_search(services, form, user_id=user.id if user else None)
+    feed_q = form.full_query()
+    feeds = []
+    if feed_q:
+        from urllib.parse import quote
+
+        feeds = [
+            (
+                "application/atom+xml",
+                f"Search: {feed_q} (Atom)",
+                f"/feeds/search.atom?q={quote(feed_q)}",
+            ),
+            (
+                "application/feed+json",
+                f"Search: {feed_q} (JSON Feed)",
+                f"/feeds/search.json?q={quote(feed_q)}",
+            ),
+        ]
+    context = {
+        "view": view,
+        "form": form,
+        "modes": available_modes(services),
+        "mode_labels": MODE_LABELS,
+        "per_page": PER_PAGE,
+        "title": f"{form.q} · Search" if form.q else "Search",
+        "feeds": feeds,
+    }
+    if is_htmx(request) and request.headers.get("hx-target") == "results":
+        return render(request, "_search_results.html", context)
+    return render(request, "search.html", context)
