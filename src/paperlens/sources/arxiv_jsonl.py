@@ -701,6 +701,8 @@ def record_from_snapshot(obj: object, origin: str, location: str) -> Record | Pa
         value = _text(obj.get(key))
         if value:
             extra[field] = value
+    if "submitter" in extra:
+        extra["submitter"] = tex_to_unicode(extra["submitter"])
 
     abstract = _text(obj.get("abstract"))
     comment = _text(obj.get("comments"))

@@ -39,6 +39,7 @@ from paperlens.sources.arxiv_jsonl import (
     rfc2822_date,
     split_authors,
     squash,
+    tex_to_unicode,
     version_number,
 )
 from paperlens.sources.xml_stream import (
@@ -173,6 +174,8 @@ def metadata_record(
         value = _text(meta, name)
         if value:
             extra[key] = value
+    if "submitter" in extra:
+        extra["submitter"] = tex_to_unicode(extra["submitter"])
     if header is not None:
         datestamp = _text(header, "datestamp")
         if datestamp:
