@@ -169,6 +169,7 @@ def bench_exact(vecs: np.ndarray, keys: np.ndarray, queries: np.ndarray, k: int,
         for start in range(0, len(keys), 65536):
             index.add(keys[start : start + 65536], vecs[start : start + 65536])
         build = time.perf_counter() - t0
+    time_queries(index, queries[:5], k)  # warm up (BLAS thread control is made on first use)
     times, truth = time_queries(index, queries, k)
     allowed = filter_keys(keys)
     ftimes, ftruth = time_queries(index, queries, k, allowed=allowed)
@@ -272,10 +273,13 @@ def bench_hnsw(
     return rows
 
 
-def bench_query_encoding(repeats: int) -> dict:
+def bench_query_encoding(repeats: int, threads: int | None) -> dict:
+    """Time one-query encodes with the real model (run in a child: threads are process-wide)."""
+    import torch
+
     from paperlens.embed import load_embedder
 
-    embedder = load_embedder(device="cpu")
+    embedder = load_embedder(device="cpu", threads=threads)
     embedder.encode(QUERIES[:2])
     times = []
     for i in range(repeats):
@@ -286,9 +290,11 @@ def bench_query_encoding(repeats: int) -> dict:
     return {
         "model": embedder.name,
         "precision": embedder.precision,
+        "torch_threads": torch.get_num_threads(),
         "queries": repeats,
         "p50_ms": pct(times, 50),
         "p95_ms": pct(times, 95),
+        "load_avg": os.getloadavg(),
     }
 
 
@@ -319,6 +325,7 @@ def main() -> None:
     ap.add_argument("--expansion-add", default="128", help="comma list of efConstruction values")
     ap.add_argument("--ef", default="16,32,64,128,256", help="comma list of search ef values")
     ap.add_argument("--no-encode", action="store_true", help="skip timing query encoding")
+    ap.add_argument("--encode-only", action="store_true", help="only time query encoding")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
 
@@ -350,10 +357,11 @@ def main() -> None:
     out = Path(args.out or Path(__file__).parent / "out" / f"vectors-{args.n}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
-        ex = in_child(bench_exact, vecs, keys, queries, args.k, tmp)
-        result["rows"].append(ex["row"])
-        print(_fmt(ex["row"]), flush=True)
-        for quant in filter(None, args.quant.split(",")):
+        ex = None if args.encode_only else in_child(bench_exact, vecs, keys, queries, args.k, tmp)
+        if ex is not None:
+            result["rows"].append(ex["row"])
+            print(_fmt(ex["row"]), flush=True)
+        for quant in filter(None, args.quant.split(",")) if ex else []:
             for m in map(int, args.connectivity.split(",")):
                 for efc in map(int, args.expansion_add.split(",")):
                     result["rows"] += in_child(
@@ -371,13 +379,16 @@ def main() -> None:
                         tmp=tmp,
                     )
     if not args.no_encode:
-        enc = bench_query_encoding(200)
-        result["query_encoding"] = enc
-        print(
-            f"query encoding ({enc['model']}, {enc['precision']}): "
-            f"p50 {enc['p50_ms']:.1f}ms p95 {enc['p95_ms']:.1f}ms",
-            flush=True,
-        )
+        result["query_encoding"] = []
+        for threads in (None, 1):
+            enc = in_child(bench_query_encoding, 200, threads)
+            result["query_encoding"].append(enc)
+            print(
+                f"query encoding ({enc['model']}, {enc['precision']}, "
+                f"{enc['torch_threads']} threads): p50 {enc['p50_ms']:.1f}ms "
+                f"p95 {enc['p95_ms']:.1f}ms (load {enc['load_avg'][0]:.1f})",
+                flush=True,
+            )
     result["machine"]["load_avg_end"] = os.getloadavg()
     out.write_text(json.dumps(result, indent=2))
     print(f"wrote {out}")
