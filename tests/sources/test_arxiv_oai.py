@@ -70,8 +70,11 @@ def test_arxiv_format_every_field() -> None:
 
 def test_arxiv_format_single_version_and_collaboration_keyname() -> None:
     (rec,) = records(ARXIV_1512)
-    # The whole name sits in <keyname> with no <forenames>; it is kept as written.
-    assert rec.authors == ["Teresa Maria Montaruli for the IceCube Collaboration"]
+    # The whole name sits in <keyname>, collaboration included; the collaboration is split
+    # off so the surname is Montaruli, and kept as the author's affiliation.
+    assert rec.authors == ["Teresa Maria Montaruli"]
+    assert rec.extra["affiliations"] == [["for the IceCube Collaboration"]]
+    assert rec.organisations == ["IceCube Collaboration"]
     # No <updated>: only v1 exists, so it is both the first and the latest version.
     assert rec.version == 1
     assert rec.versions == [Version(1, date(2015, 12, 25))]
@@ -111,6 +114,35 @@ def test_arxiv_format_single_version_and_collaboration_keyname() -> None:
 def test_list_records_field(arxiv_id: str, field: str, expected: object) -> None:
     recs = {r.source_key: r for r in records(LIST_HEP_EX)}
     assert getattr(recs[arxiv_id], field) == expected
+
+
+@pytest.mark.parametrize(
+    ("forenames", "keyname", "name", "affiliations"),
+    [
+        ("Dipanwita Dutta for the CMS", "Collaboration", "Dipanwita Dutta",
+         ["for the CMS Collaboration"]),
+        ("Keck", "Array", "Keck Array", []),
+        (None, ":", None, None),  # debris of arXiv's own name splitting
+        ("R.", "W.", "R. W.", []),
+    ],
+)  # fmt: skip
+def test_arxiv_format_author_names(
+    forenames: str | None, keyname: str, name: str | None, affiliations: list[str] | None
+) -> None:
+    """Author elements as arXiv writes them (1607.00786, 1603.05976), in a real record."""
+    author = f"<keyname>{keyname}</keyname>"
+    if forenames:
+        author = f"<forenames>{forenames}</forenames>" + author
+    data = ARXIV_1512.read_bytes().replace(
+        b"<keyname>Teresa Maria Montaruli for the IceCube Collaboration</keyname>",
+        author.encode(),
+    )
+    (rec,) = [r for r in parse(data) if isinstance(r, Record)]
+    if name is None:
+        assert rec.authors == []
+    else:
+        assert rec.authors == [name]
+        assert rec.extra.get("affiliations", [[]]) == [affiliations]
 
 
 def test_list_records_order_and_extra() -> None:
@@ -202,6 +234,9 @@ def test_arxivraw_every_field() -> None:
         # A parenthesis inside a name is a nickname, not an affiliation.
         ("An Liu and Youjian (Eugene) Liu and Haige Xiang",
          ["An Liu", "Youjian Liu", "Haige Xiang"], [[], [], []], True),
+        # A collaboration written into the name becomes the author's affiliation.
+        ("A. Tricomi for the ATLAS and CMS Collaborations, B. Jones",
+         ["A. Tricomi", "B. Jones"], [["for the ATLAS and CMS Collaborations"], []], True),
         ("", [], [], True),
         ("(MIT)", [], [], True),
     ],

@@ -35,6 +35,7 @@ from paperlens.sources.arxiv_jsonl import (
     iso_date,
     organisations_of,
     refuse_unreadable,
+    split_collaboration,
     squash,
 )
 from paperlens.sources.xml_stream import (
@@ -102,10 +103,11 @@ def entry_record(
         name = _text(author, "name")
         if not name:
             continue
+        name, group = split_collaboration(name)
         names.append(name)
         raw = ("".join(sub.itertext()) for sub in children(author, "affiliation"))
         affiliations = [a for a in map(clean_affiliation, raw) if a]
-        per_author.append(affiliations)
+        per_author.append([group, *affiliations] if group else affiliations)
 
     categories: list[str] = []
     primary = child(entry, "primary_category")

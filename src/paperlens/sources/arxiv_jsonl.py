@@ -199,6 +199,32 @@ def join_name(forenames: str | None, keyname: str | None, suffix: str | None = N
     return name
 
 
+_FOR_GROUP_RE = re.compile(
+    r"(?P<name>.*?\w.*?)[\s,]+(?P<group>(?:for|on behalf of)\s+(?:the\s+)?\S.*?"
+    r"\b(?:collaborations?|consortium))\.?",
+    re.IGNORECASE,
+)
+
+
+_FOR_PHRASE_RE = re.compile(r"\s(?:for|on behalf of)\s.*\bcollaborations?\b", re.IGNORECASE)
+
+
+def split_collaboration(name: str) -> tuple[str, str | None]:
+    """Split ``Dipanwita Dutta for the CMS Collaboration`` into the name and the "for the ..." part.
+
+    arXiv metadata often writes the collaboration into the author's name
+    (the whole phrase in ``keyname``, or "for the CMS" in ``forenames``). Left
+    there, the surname merge compares would be "Collaboration"; split off, it
+    is the author's affiliation and the collaboration an organisation.
+    """
+    if " for " not in name.lower() and "behalf" not in name:
+        return name, None
+    m = _FOR_GROUP_RE.fullmatch(name)
+    if m is None:
+        return name, None
+    return m.group("name"), m.group("group")
+
+
 _AFFILIATION_REF_RE = re.compile(r"[\d\s,;&*]*(?:\band\b[\d\s,;&*]*)*")
 _ON_BEHALF_RE = re.compile(r"^(?:on behalf of|for)\s+(?:the\s+)?", re.IGNORECASE)
 
@@ -298,7 +324,13 @@ def split_authors(text: str) -> tuple[list[tuple[str, list[str]]], bool]:
         buf.clear()
         if not fragment:
             return
-        pieces = _SPLIT_AND_RE.split(fragment)
+        # "A for the ATLAS and CMS Collaborations": no split inside the "for the" phrase.
+        phrase = _FOR_PHRASE_RE.search(fragment)
+        head, tail = (
+            (fragment[: phrase.start()], fragment[phrase.start() :]) if phrase else (fragment, "")
+        )
+        pieces = _SPLIT_AND_RE.split(head)
+        pieces[-1] += tail
         for i, piece in enumerate(pieces):
             if i:
                 tokens.append(("sep", ""))
@@ -363,8 +395,9 @@ def split_authors(text: str) -> tuple[list[tuple[str, list[str]]], bool]:
                 authors[-1][0] = f"{authors[-1][0]} {value}"
             else:
                 name = re.sub(r"\.(?=[^\s.\-,])", ". ", value).replace("{", "").replace("}", "")
+                name, group = split_collaboration(name.strip())
                 if any(ch.isalnum() for ch in name):
-                    authors.append([name.strip(), [], []])
+                    authors.append([name, [group] if group else [], []])
             after_sep = False
             continue
         # a parenthesised group
@@ -618,6 +651,10 @@ def _author(item: object) -> tuple[str, list[str]] | None:
         if _ET_AL_RE.fullmatch(name):
             return None
         name = _TRAILING_ET_AL_RE.sub("", name)
+    if name[-1:] in "mM":  # ... Collaboration / Consortium
+        name, group = split_collaboration(name)
+        if group:
+            return name, [group, *item[3:]]
     return name, item[3:]
 
 

@@ -38,6 +38,7 @@ from paperlens.sources.arxiv_jsonl import (
     refuse_unreadable,
     rfc2822_date,
     split_authors,
+    split_collaboration,
     squash,
     tex_to_unicode,
     version_number,
@@ -118,9 +119,11 @@ def _arxiv_authors(meta: Element) -> tuple[list[str], list[list[str]]]:
         )
         if name is None:
             continue
+        name, group = split_collaboration(name)
         raw = ("".join(sub.itertext()) for sub in children(author, "affiliation"))
+        affiliations = [a for a in map(clean_affiliation, raw) if a]
         names.append(name)
-        per_author.append([a for a in map(clean_affiliation, raw) if a])
+        per_author.append([group, *affiliations] if group else affiliations)
     return names, per_author
 
 
