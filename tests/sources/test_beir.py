@@ -300,7 +300,7 @@ def test_property_arbitrary_text(text: str) -> None:
     check(text.encode("utf-8", "surrogatepass"))
 
 
-@settings(max_examples=800, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(st.lists(_docs | _JSON, min_size=1, max_size=6))
 def test_property_arbitrary_json_lines(docs: list[object]) -> None:
     data = "\n".join(json.dumps(d) for d in docs).encode()

@@ -526,7 +526,7 @@ def test_property_mutated_real_entries(data: bytes) -> None:
     check(data)
 
 
-@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(entries())
 def test_property_generated_entries(data: bytes) -> None:
     check(data)

@@ -513,7 +513,7 @@ _items = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
 def test_property_mutated_real_files(data: bytes) -> None:
     check(data)
@@ -525,7 +525,7 @@ def test_property_arbitrary_text(text: str) -> None:
     check(text.encode("utf-8", "surrogatepass"))
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(st.lists(_items | _papers | _JSON, max_size=5), st.booleans())
 def test_property_arbitrary_json_items(items: list[object], pretty: bool) -> None:
     out = check(json.dumps(items, indent=2 if pretty else None).encode("utf-8", "surrogatepass"))
