@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import os
 import socket
 import threading
 import time
@@ -60,8 +61,10 @@ class Behaviour:
     """What the server does next; each list is consumed one entry per message."""
 
     rcpt: list[str] = field(default_factory=list)  # e.g. "451 4.3.0 try later"
-    data: list[str] = field(default_factory=list)  # reply to the end of DATA (after storing? no)
-    drop_mid_data: int = 0  # messages whose connection is closed after the first data line
+    data: list[str] = field(default_factory=list)  # reply to the end of DATA, nothing stored
+    drop_mid_data: int = 0  # messages whose connection is closed after 354 ...
+    drop_after_lines: int = 0  # ... and after reading this many lines of the message
+    dropped: threading.Event = field(default_factory=threading.Event)  # set after each drop
     ehlo_delay: float = 0.0
     slow_reply_after_store: float = 0.0  # store the message, then wait before replying
 
@@ -121,12 +124,42 @@ class MisbehavingSMTP(SMTP):
     async def smtp_DATA(self, arg: str) -> None:
         if self.recorder.behaviour.drop_mid_data > 0 and self.envelope and self.envelope.rcpt_tos:
             self.recorder.behaviour.drop_mid_data -= 1
-            await self.push("354 End data with <CR><LF>.<CR><LF>")
-            await self._reader.readuntil(b"\r\n")
             assert self.transport is not None
+            sock = self.transport.get_extra_info("socket")
+            if not self.recorder.behaviour.drop_after_lines:
+                # The reply and the FIN back to back, with no loop turn between them.
+                os.write(sock.fileno(), b"354 End data with <CR><LF>.<CR><LF>\r\n")
+                sock.shutdown(socket.SHUT_RDWR)
+                self.transport.abort()
+                self.recorder.behaviour.dropped.set()
+                return
+            await self.push("354 End data with <CR><LF>.<CR><LF>")
+            for _ in range(self.recorder.behaviour.drop_after_lines):
+                await self._reader.readuntil(b"\r\n")
+            sock.shutdown(socket.SHUT_RDWR)
             self.transport.abort()
+            self.recorder.behaviour.dropped.set()
             return
         await super().smtp_DATA(arg)
+
+
+class AfterDrop:
+    """A transport that, before the final dot, waits until the server has dropped us.
+
+    Without it, which side of the race the client lands on depends on thread
+    scheduling; with it, the test pins the case "dropped mid-DATA, noticed".
+    """
+
+    def __init__(self, inner: Any, dropped: threading.Event) -> None:
+        self.inner = inner
+        self.dropped = dropped
+
+    def deliver(self, sender: str, recipient: str, message: bytes, *, before_end: Any) -> Any:
+        def hook() -> None:
+            before_end()
+            assert self.dropped.wait(10), "the server never dropped the connection"
+
+        return self.inner.deliver(sender, recipient, message, before_end=hook)
 
 
 class SmtpController(Controller):

@@ -34,6 +34,10 @@ from paperlens.store.digest import Subscription
 
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
 SUBJECT_MAX = 140
+MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998)
+"""CRLF line ends; headers folded only past RFC 5322's hard limit. Python's folder
+moves a whole unstructured value (a subject) to a continuation line when it is
+over 78 characters, which readers then show with a leading space."""
 SITE_NAME = "paperlens"
 
 
@@ -69,7 +73,7 @@ class Rendered:
     message_id: str
 
     def as_bytes(self) -> bytes:
-        return self.message.as_bytes(policy=email.policy.SMTP)
+        return self.message.as_bytes(policy=MAIL_POLICY)
 
 
 class Links:
@@ -179,7 +183,7 @@ class Renderer:
         unsubscribe: str | None,
         now: datetime,
     ) -> Rendered:
-        msg = EmailMessage(policy=email.policy.SMTP)
+        msg = EmailMessage(policy=MAIL_POLICY)
         msg["From"] = self.sender
         msg["To"] = checked_address(to)
         msg["Subject"] = header_text(subject)

@@ -7,7 +7,9 @@ moment a server takes responsibility for a message (RFC 5321 §4.1.1.4,
 "committing" there), then sends the terminator and reads the reply. So:
 
 * a failure before the terminator (refused connection, 4xx, timeout, a
-  dropped connection mid-DATA) certainly did not deliver: ``TEMPORARY``;
+  dropped connection mid-DATA) certainly did not deliver: ``TEMPORARY``
+  (a server that closed or spoke while we wrote the body is noticed by a
+  non-blocking peek just before the terminator is written);
 * a 2xx reply to the terminator delivered: ``SENT``; a 4xx/5xx reply did not;
 * no reply at all (timeout, connection lost) after the terminator is the one
   case nobody can decide: ``AMBIGUOUS`` (the RFC 1047 duplicate problem).
@@ -174,16 +176,17 @@ class SmtpTransport:
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
             return Result(Outcome.TEMPORARY, "body", None, _describe(exc))
-        if _peer_spoke(smtp):
-            # The server wrote (or closed) before our terminator: it is gone or
-            # refusing, and it cannot have accepted a message it never saw end.
-            self._drop()
-            return Result(Outcome.TEMPORARY, "body", None, "server closed the connection mid-DATA")
         try:
             before_end()
         except BaseException:
             self._drop()  # closing without the terminator aborts the transaction
             raise
+        if _peer_spoke(smtp):
+            # Checked as late as possible, right before the terminator: the server
+            # wrote or closed mid-DATA, so it is gone or refusing, and it cannot
+            # have accepted a message whose end it never saw.
+            self._drop()
+            return Result(Outcome.TEMPORARY, "body", None, "server closed the connection mid-DATA")
         try:
             smtp.send(b".\r\n")
         except (smtplib.SMTPException, OSError) as exc:

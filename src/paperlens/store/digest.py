@@ -311,7 +311,7 @@ class DigestStore:
         """The subscriber's latest digest row that carried papers (any state)."""
         row = self.conn.execute(
             f"SELECT {_OUT_COLUMNS} FROM digest_outbox WHERE subscription_id=? AND kind='digest'"
-            " AND state NOT IN ('skipped', 'cancelled') ORDER BY created_at DESC, id DESC LIMIT 1",
+            " AND state NOT IN ('skipped', 'cancelled', 'failed') ORDER BY created_at DESC, id DESC LIMIT 1",
             (sub_id,),
         ).fetchone()
         return _out(row) if row else None
@@ -323,7 +323,7 @@ class DigestStore:
             marks = ",".join("?" * len(chunk))
             for sid, at in self.conn.execute(
                 "SELECT subscription_id, max(created_at) FROM digest_outbox "
-                f"WHERE kind='digest' AND state NOT IN ('skipped', 'cancelled') "
+                f"WHERE kind='digest' AND state NOT IN ('skipped', 'cancelled', 'failed') "
                 f"AND subscription_id IN ({marks}) GROUP BY subscription_id",
                 chunk,
             ):
