@@ -62,11 +62,11 @@ def serve_command(
     settings = settings_for(db)
     if not settings.db.exists():
         err.print(f"note: {settings.db} does not exist yet; starting with an empty store")
-    err.print(f"paperlens serving {settings.db} at http://{_display_host(host)}:{port}/")
+    err.print(f"paperlens serving {settings.db} at http://{display_host(host)}:{port}/")
     serve_app(host=host, port=port, workers=workers, db=str(settings.db))
 
 
-def _display_host(host: str) -> str:
+def display_host(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "") else f"[{host}]" if ":" in host else host
 
 

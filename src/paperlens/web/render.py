@@ -90,6 +90,14 @@ def other_links(paper: Paper) -> list[str]:
     return [u for u in paper.links if safe_url(u) and u not in code]
 
 
+def origin_label(origin: str) -> str:
+    """A URL as it is; a file path as its last two parts (the folder says what kind)."""
+    if _URL_RE.match(origin):
+        return link_label(origin)
+    parts = origin.replace("\\", "/").rstrip("/").split("/")
+    return "/".join(parts[-2:])
+
+
 def link_label(url: str) -> str:
     text = re.sub(r"^https?://(www\.)?", "", url).rstrip("/")
     return text if len(text) <= 60 else text[:57] + "…"
@@ -142,6 +150,7 @@ def make_templates() -> Jinja2Templates:
         path_quote=path_quote,
         safe_url=safe_url,
         link_label=link_label,
+        origin_label=origin_label,
         number=number,
     )
     env.globals.update(
