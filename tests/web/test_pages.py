@@ -77,7 +77,6 @@ def test_paper_page(client: TestClient) -> None:
     assert "<h1" in html and "Paper 1 on diffusion models" in html
     assert 'href="/authors/Ada%20Lovelace"' in html
     assert 'href="/orgs/example-lab"' in html
-    assert "Hugging Face Daily Papers" not in html or True
     assert "Seen in" in html and "test data" in html
     assert "@misc{" in html  # BibTeX
     assert "Similar papers" in html and "Paper 2 on diffusion models" in html
@@ -137,9 +136,16 @@ def test_about_trending(client: TestClient) -> None:
     assert "How trending works" in html and "Velocity" in html
 
 
-_ALL_PAGES = ["/", "/papers/date/2025-04-09", "/papers/2504.00004", "/search?q=diffusion",
-              "/search?q=alert", "/authors/%3Cb%3EMallory%3C%2Fb%3E", "/orgs/%3Ci%3Eevil-org%3C%2Fi%3E",
-              "/categories/cs.CV"]  # fmt: skip
+_ALL_PAGES = [
+    "/",
+    "/papers/date/2025-04-09",
+    "/papers/2504.00004",
+    "/search?q=diffusion",
+    "/search?q=alert",
+    "/authors/%3Cb%3EMallory%3C%2Fb%3E",
+    "/orgs/%3Ci%3Eevil-org%3C%2Fi%3E",
+    "/categories/cs.CV",
+]
 
 
 @pytest.mark.parametrize("path", _ALL_PAGES)
