@@ -64,9 +64,7 @@ def test_an_expired_token_restarts_the_harvest(ctx: SyncContext, replay: ReplayS
     assert "metadataPrefix" in replay.requests("/oai")[3].query  # started over
 
 
-def test_a_failed_page_is_resumed_with_its_token(
-    services: Services, replay: ReplayServer
-) -> None:
+def test_a_failed_page_is_resumed_with_its_token(services: Services, replay: ReplayServer) -> None:
     replay.fail("/oai", *[status(503)] * 2, where={"resumptionToken": "tok-3"})
     with SyncContext(services, settings_for(replay, max_retries=1)) as ctx:
         first = sync_oai(ctx, set_spec="physics:hep-ex", from_=FROM)
