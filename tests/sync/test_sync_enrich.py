@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 
@@ -90,7 +91,7 @@ def test_api_key_is_sent_and_batches_are_paced(services: Services, replay: Repla
         enrich(ctx, limit=10)
     batches = replay.requests("/graph/v1/paper/batch")
     assert len(batches) == 3 and all(r.headers["x-api-key"] == "secret-key" for r in batches)
-    assert all(b.at - a.at >= 0.29 for a, b in zip(batches, batches[1:], strict=False))
+    assert all(b.at - a.at >= 0.29 for a, b in itertools.pairwise(batches))
 
 
 def test_429_is_waited_out(stored: SyncContext, replay: ReplayServer) -> None:

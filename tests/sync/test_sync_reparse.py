@@ -73,7 +73,7 @@ def test_a_damaged_cache_file_is_reported_and_the_rest_reparsed(
 ) -> None:
     with SyncContext(services, settings_for(replay)) as ctx:
         sync_hf(ctx, [date(2024, 5, 29), date(2025, 4, 9)])
-        first, second = cache_files(services.settings.data_dir / "http-cache")
+        first, _second = cache_files(services.settings.data_dir / "http-cache")
         first.write_bytes(b"not gzip")
         report = reparse(ctx)
     assert len(report.errors) == 1 and "unreadable cache file" in report.errors[0].reason
