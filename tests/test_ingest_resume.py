@@ -60,7 +60,8 @@ def test_sigkill_mid_ingest_then_rerun_equals_uninterrupted(tmp_path: Path, db_d
 
     reference = tmp_path / "reference.db"
     done = _ingest(reference, corpus)
-    assert done.wait(timeout=600) == 0, done.stderr.read() if done.stderr else ""
+    _out, err = done.communicate(timeout=600)
+    assert done.returncode == 0, err.decode()
 
     crashed = tmp_path / "crashed.db"
     proc = _ingest(crashed, corpus)
@@ -70,7 +71,7 @@ def test_sigkill_mid_ingest_then_rerun_equals_uninterrupted(tmp_path: Path, db_d
         assert time.monotonic() < deadline, "ingest made no progress"
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    proc.communicate()
     interrupted_at = _position(crashed)
     assert 0 < interrupted_at < N_RECORDS
 
@@ -79,6 +80,9 @@ def test_sigkill_mid_ingest_then_rerun_equals_uninterrupted(tmp_path: Path, db_d
     assert rerun.returncode == 0, err.decode()
     summary = json.loads(out)
     assert summary["resumed_after"] == interrupted_at
-    assert db_dump(crashed) == db_dump(reference)
+    got, want = db_dump(crashed), db_dump(reference)
+    if got != want:
+        diff = [(a, b) for a, b in zip(got, want, strict=False) if a != b][:3]
+        raise AssertionError(f"{len(got)} vs {len(want)} rows; first differences: {diff}")
     with sqlite3.connect(crashed) as conn:
         assert conn.execute("SELECT count(*) FROM papers").fetchone()[0] == N_RECORDS
