@@ -17,6 +17,7 @@ from paperlens.embed import (
     embed_in_batches,
     load_embedder,
     paper_text,
+    resolve_model_name,
     text_hash,
 )
 from paperlens.errors import ConfigError, ModelUnavailable
@@ -138,6 +139,18 @@ def test_directory_that_is_not_a_model_is_refused(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("not a model")
     with pytest.raises(ModelUnavailable, match="not a sentence-transformers model"):
         load_embedder(str(tmp_path), "cpu")
+
+
+def test_model_name_is_known_without_loading(tmp_path: Path) -> None:
+    assert resolve_model_name(DEFAULT_MODEL) == "all-MiniLM-L6-v2"
+    assert resolve_model_name("sentence-transformers/all-MiniLM-L6-v2") == "all-MiniLM-L6-v2"
+    model = tmp_path / "my-finetune"
+    model.mkdir()
+    (model / "modules.json").write_text("[]")
+    first = resolve_model_name(str(model))
+    assert first.startswith("my-finetune@") and first == resolve_model_name(str(model))
+    (model / "modules.json").write_text('[{"changed": true}]')
+    assert resolve_model_name(str(model)) != first
 
 
 def test_broken_model_directory_is_model_unavailable(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from paperlens.embed.loader import (
     cpu_has_native_bf16,
     load_embedder,
     paper_text,
+    resolve_model_name,
     text_hash,
 )
 
@@ -23,5 +24,6 @@ __all__ = [
     "embed_in_batches",
     "load_embedder",
     "paper_text",
+    "resolve_model_name",
     "text_hash",
 ]

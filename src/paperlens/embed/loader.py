@@ -250,6 +250,15 @@ def _force_offline() -> None:
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 
+def resolve_model_name(model: str) -> str:
+    """The name vectors of the model setting ``model`` are stored under, without loading it.
+
+    Costs a directory scan (milliseconds), not a model load, so a process that
+    only reads stored vectors can find them without importing torch.
+    """
+    return _resolve_model(model)[1]
+
+
 def _resolve_model(model: str) -> tuple[Path, str]:
     """Return (directory, stable name) for a model setting."""
     if model in _BUNDLED_NAMES:
