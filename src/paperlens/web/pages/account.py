@@ -29,7 +29,7 @@ from paperlens.web.deps import (
 from paperlens.web.render import render
 from paperlens.web.security import SESSION_COOKIE, new_csrf_seed, safe_next
 
-router = APIRouter(dependencies=[Depends(check_csrf)])
+router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 NextParam = Annotated[str, Query(max_length=2000)]
 
 

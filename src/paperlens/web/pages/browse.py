@@ -13,7 +13,7 @@ from paperlens.rank.listings import Kind, listing
 from paperlens.web.deps import CurrentUser, ServicesDep, check_csrf
 from paperlens.web.render import render
 
-router = APIRouter(dependencies=[Depends(check_csrf)])
+router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 PER_PAGE = 25
 OrderParam = Annotated[Literal["newest", "upvotes"], Query(description="newest or upvotes")]
 PageParam = Annotated[int, Query(ge=1, le=2000)]

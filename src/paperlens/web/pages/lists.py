@@ -21,7 +21,7 @@ from paperlens.web.deps import CurrentUser, RequireUser, ServicesDep, check_csrf
 from paperlens.web.pages.paper import resolve_paper
 from paperlens.web.render import is_htmx, render
 
-router = APIRouter(dependencies=[Depends(check_csrf)])
+router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 
 
 @router.get("/lists", response_class=HTMLResponse)

@@ -25,7 +25,7 @@ from paperlens.web.deps import CurrentUser, RequireUser, ServicesDep, check_csrf
 from paperlens.web.render import is_htmx, render
 from paperlens.web.security import safe_next
 
-router = APIRouter(dependencies=[Depends(check_csrf)])
+router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 
 SOURCE_LABELS = {
     "arxiv-atom": "arXiv API",

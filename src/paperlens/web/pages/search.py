@@ -25,7 +25,7 @@ from paperlens.services import Services
 from paperlens.web.deps import CurrentUser, ServicesDep, check_csrf
 from paperlens.web.render import is_htmx, render
 
-router = APIRouter(dependencies=[Depends(check_csrf)])
+router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 PER_PAGE = 20
 ORG_SCAN = 1000
 MODE_LABELS = {"keyword": "Keyword", "semantic": "Meaning", "hybrid": "Hybrid"}

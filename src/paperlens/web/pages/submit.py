@@ -16,7 +16,7 @@ from paperlens.accounts.submissions import submissions_of, submit
 from paperlens.web.deps import RequireUser, ServicesDep, check_csrf
 from paperlens.web.render import render
 
-router = APIRouter(dependencies=[Depends(check_csrf)])
+router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 
 
 @router.get("/submit", response_class=HTMLResponse)

@@ -26,7 +26,7 @@ from paperlens.web.deps import CurrentUser, ServicesDep, check_csrf
 from paperlens.web.render import render
 from paperlens.web.trending_cache import TrendingCache, trending_slice
 
-router = APIRouter(dependencies=[Depends(check_csrf)])
+router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 PER_PAGE = 30
 _WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
