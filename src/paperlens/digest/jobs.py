@@ -8,6 +8,7 @@ sends nothing twice (see ``digest/outbox.py``).
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -17,11 +18,20 @@ if TYPE_CHECKING:
     from paperlens.services import Services
 
 
+BUDGET_SECONDS = 600.0
+"""One run stops composing/sending after this long; the next run carries on."""
+
+
 def run_digests(services: Services) -> dict[str, Any]:
     from paperlens.digest.env import DigestEnv
     from paperlens.digest.run import run
+    from paperlens.worker import stop_requested
 
-    report = run(DigestEnv(services)).to_json()
+    deadline = time.monotonic() + BUDGET_SECONDS
+    report = run(
+        DigestEnv(services),
+        should_stop=lambda: stop_requested() or time.monotonic() > deadline,
+    ).to_json()
     report.pop("digests", None)
     return report
 

@@ -93,6 +93,28 @@ def subscribe(
     return SubscribeOutcome(SUBSCRIBE_ANSWER, queued, sub.id)
 
 
+def add_confirmed(env: DigestEnv, address: str, **settings: object) -> Subscription:
+    """Subscribe without opt-in, for an operator vouching for the address (CLI only)."""
+    from paperlens.digest.prefs import checked_settings
+
+    email = normalise_email(address)
+    values = checked_settings(settings)
+    now = env.now()
+    sub = env.db.subscription_by_email(email)
+    if sub is None:
+        sub = env.db.insert_subscription(email, now=now, **values)
+    elif values:
+        env.db.update_subscription(sub.id, **values)
+    with env.db.transaction():
+        env.db.update_subscription(sub.id, status="active", confirmed_at=ts(now),
+                                   confirm_nonce=None, unsubscribed_at=None, paused_at=None,
+                                   bounce_count=0)  # fmt: skip
+        env.db.cancel_pending(sub.id)
+    done = env.db.subscription(sub.id)
+    assert done is not None
+    return done
+
+
 def _may_send_confirmation(env: DigestEnv, sub: Subscription) -> bool:
     now = env.now()
     last = parse_ts(sub.confirm_sent_at)

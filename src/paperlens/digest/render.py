@@ -84,7 +84,7 @@ class Links:
         self.tokens = tokens
 
     def paper(self, paper: Paper) -> str:
-        return f"{self.base}/paper/{quote(paper.id, safe='')}"
+        return f"{self.base}/papers/{quote(paper.id, safe='')}"
 
     def home(self) -> str:
         return f"{self.base}/"

@@ -59,8 +59,9 @@ def queue_due(
     cadence: str | None = None,
     dry_run: bool = False,
     report: RunReport | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
 ) -> RunReport:
-    """Compose and queue every due digest that has no outbox row yet."""
+    """Compose and queue every due digest that has no outbox row yet (stoppable between two)."""
     report = report or RunReport(dry_run=dry_run, cadence=cadence)
     now = env.now()
     started = time.perf_counter()
@@ -77,6 +78,8 @@ def queue_due(
     report.already = len(periods) - len(todo)
     ctx = ComposeContext(env.services, now=now)
     for digest in compose_many(ctx, todo, period_of=lambda s: periods[s.id]):
+        if should_stop():
+            break
         report.papers += len(digest.items)
         if dry_run:
             report.empty += digest.empty
@@ -146,8 +149,8 @@ def run(
     """Queue what is due, then deliver the outbox; recorded in ``digest_runs``."""
     report = RunReport(dry_run=dry_run, cadence=cadence)
     run_id = None if dry_run else env.db.start_run(cadence=cadence, dry_run=dry_run, now=env.now())
-    queue_due(env, cadence=cadence, dry_run=dry_run, report=report)
-    if not dry_run:
+    queue_due(env, cadence=cadence, dry_run=dry_run, report=report, should_stop=should_stop)
+    if not dry_run and not should_stop():
         started = time.perf_counter()
         report.delivery = deliver(
             env,
