@@ -459,7 +459,7 @@ def find_links(*texts: str | None) -> list[str]:
     """
     found: dict[str, None] = {}
     for text in texts:
-        if not text:
+        if not text or "/" not in text:  # one memchr; most abstracts stop here
             continue
         matches: list[str] = []
         if "://" in text:
@@ -684,12 +684,16 @@ def record_from_snapshot(obj: object, origin: str, location: str) -> Record | Pa
     if type(raw_versions) is list:
         for item in raw_versions:
             if type(item) is dict:
-                number = version_number(item.get("version"))
+                label = item.get("version")
+                if type(label) is str and label[:1] == "v" and label[1:].isdigit():
+                    number: int | None = int(label[1:])
+                else:
+                    number = version_number(label)
                 if number is not None:
                     created = item.get("created")
                     when = rfc2822_date(created) if type(created) is str else None
                     versions.append(Version(number, when))
-        if any(a.version >= b.version for a, b in pairwise(versions)):
+        if len(versions) > 1 and any(a.version >= b.version for a, b in pairwise(versions)):
             versions.sort(key=lambda v: v.version)
     latest = versions[-1] if versions else None
     published = versions[0].date if versions and versions[0].version == 1 else None
@@ -701,7 +705,25 @@ def record_from_snapshot(obj: object, origin: str, location: str) -> Record | Pa
     parsed_authors = obj.get("authors_parsed")
     if type(parsed_authors) is list and parsed_authors:
         legend: dict[str, str] | None = None
+        with_affiliations = False
         for item in parsed_authors:
+            # Fast path for the usual [keyname, forenames, suffix] of plain strings.
+            if type(item) is list and len(item) == 3:
+                last, first, suffix = item
+                if type(last) is str and type(first) is str and type(suffix) is str:
+                    name = f"{first} {last}" if first else last
+                    if suffix:
+                        name = f"{name} {suffix}"
+                    if (
+                        name[:1].isalpha()
+                        and name.isprintable()
+                        and "  " not in name
+                        and "," not in name
+                        and not name.endswith(_SLOW_NAME_ENDINGS)
+                    ):
+                        names.append(name)
+                        per_author.append(_NO_AFFILIATIONS)
+                        continue
             author = _author(item)
             if author is None:
                 continue
@@ -718,6 +740,9 @@ def record_from_snapshot(obj: object, origin: str, location: str) -> Record | Pa
                         affiliations.append(value)
             names.append(name)
             per_author.append(affiliations)
+            with_affiliations = with_affiliations or bool(affiliations)
+        if not with_affiliations:
+            per_author = []
     elif authors_text:
         pairs, _ = split_authors(authors_text)
         names = [name for name, _ in pairs]
@@ -726,6 +751,7 @@ def record_from_snapshot(obj: object, origin: str, location: str) -> Record | Pa
     extra: dict[str, Any] = {}
     organisations: list[str] = []
     if any(per_author):
+        per_author = [list(affiliations) for affiliations in per_author]
         extra["affiliations"] = per_author
         organisations = organisations_of(per_author)
     doi_text = _text(obj.get("doi"))
@@ -767,6 +793,10 @@ def record_from_snapshot(obj: object, origin: str, location: str) -> Record | Pa
         extra=extra,
     )
 
+
+_NO_AFFILIATIONS: list[str] = []  # shared, never mutated: copied before it is exposed
+# Names ending so may hold "et al" or "for the X Collaboration"; they take the slow path.
+_SLOW_NAME_ENDINGS = ("al", "al.", "ion", "ions", "ium")
 
 _EXTRA_KEYS = (
     ("report-no", "report_no"),
