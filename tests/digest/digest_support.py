@@ -65,6 +65,7 @@ class Behaviour:
     drop_mid_data: int = 0  # messages whose connection is closed after 354 ...
     drop_after_lines: int = 0  # ... and after reading this many lines of the message
     dropped: threading.Event = field(default_factory=threading.Event)  # set after each drop
+    on_event: Callable[[str], None] | None = None  # called at "mail", "rcpt", "data", "data+"
     ehlo_delay: float = 0.0
     slow_reply_after_store: float = 0.0  # store the message, then wait before replying
 
@@ -87,9 +88,22 @@ class RecordingHandler:
         session.host_name = hostname
         return responses
 
+    def _event(self, name: str) -> None:
+        if self.behaviour.on_event is not None:
+            self.behaviour.on_event(name)
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        self._event("mail")
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
     ) -> str:
+        self._event("rcpt")
         if self.behaviour.rcpt:
             return self.behaviour.rcpt.pop(0)
         envelope.rcpt_tos.append(address)
@@ -102,6 +116,9 @@ class RecordingHandler:
             self.messages.append(
                 Received(str(envelope.mail_from), list(envelope.rcpt_tos), bytes(envelope.content))
             )
+        self._event("data")  # stored, the reply not yet written
+        if self.behaviour.on_event is not None:
+            asyncio.get_running_loop().call_soon(self._event, "data+")  # after the reply
         if self.behaviour.slow_reply_after_store:
             await asyncio.sleep(self.behaviour.slow_reply_after_store)
         return "250 Message accepted for delivery"
