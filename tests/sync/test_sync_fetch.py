@@ -197,3 +197,20 @@ def test_good_responses_are_cached_compressed_with_their_origin(
     assert cached.label == "hf-daily" and cached.fetched_at == got.fetched_at
     assert files[0].stat().st_size < len(got.content) / 3
     assert not list((tmp_path / "http-cache").glob("*/*.tmp"))
+
+
+def test_an_unreachable_host_fails_fast_for_the_rest_of_the_run() -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/api/daily_papers"
+    fetcher = Fetcher(FetchPolicy(user_agent=UA, backoff_base=0.01, max_retries=5))
+    with fetcher, pytest.raises(FetchError) as info:
+        fetcher.get(url, label="hf", expect="json")
+    assert "cannot connect" in info.value.reason and "3 attempts" in info.value.reason
+    with fetcher, pytest.raises(FetchError) as again:
+        fetcher.get(url, params={"date": "2024-05-29"}, label="hf", expect="json")
+    assert "not asked again in this run" in again.value.reason
+    assert fetcher.stats.requests == 3

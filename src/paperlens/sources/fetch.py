@@ -10,7 +10,9 @@ not do by itself:
 * **Retries** on 408/429/5xx, timeouts and dropped or cut connections, with
   exponential backoff plus jitter; a ``Retry-After`` (seconds or HTTP date) is
   honoured as given, up to ``retry_after_max``. Other 4xx fail at once: asking
-  again will not help.
+  again will not help. A host that refuses connections or does not resolve
+  gets ``CONNECT_RETRIES`` retries and is then marked down for the rest of
+  the fetcher's life, so an offline run fails in seconds, not hours.
 * **Body checks.** A 200 can still be useless: empty, cut short, or an HTML
   error page where XML or JSON was asked for. With ``expect="xml"`` or
   ``"json"`` the whole body is checked for well-formedness before anyone
@@ -56,6 +58,7 @@ logger = logging.getLogger(__name__)
 
 Expect = Literal["xml", "json", "any"]
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+CONNECT_RETRIES = 2
 _CACHE_SUFFIX = ".resp.gz"
 
 
@@ -128,11 +131,19 @@ class FetchStats:
 class _Retry(Exception):
     """One attempt failed in a way worth another try."""
 
-    def __init__(self, reason: str, *, delay: float | None = None, bad_body: bool = False) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        delay: float | None = None,
+        bad_body: bool = False,
+        unreachable: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.delay = delay
         self.bad_body = bad_body
+        self.unreachable = unreachable
 
 
 class Fetcher:
@@ -162,6 +173,7 @@ class Fetcher:
         self._clock = clock
         self._rng = rng or random.Random()
         self._last_start: dict[str, float] = {}
+        self._down: dict[str, str] = {}
 
     def __enter__(self) -> Fetcher:
         return self
@@ -211,6 +223,9 @@ class Fetcher:
         host = request.url.netloc.decode("ascii").lower()
         policy = self.policy
         attempt = bad_bodies = 0
+        if host in self._down:
+            self.stats.failures += 1
+            raise FetchError(url, f"{self._down[host]}; not asked again in this run")
         while True:
             self._pace(host)
             try:
@@ -221,9 +236,14 @@ class Fetcher:
                     exhausted = bad_bodies > policy.bad_body_retries
                 else:
                     attempt += 1
-                    exhausted = attempt > policy.max_retries
+                    # A host that cannot be reached at all (no DNS, refused) is not
+                    # going to answer in a minute: fewer retries, then fail fast.
+                    limit = min(policy.max_retries, CONNECT_RETRIES)
+                    exhausted = attempt > (limit if retry.unreachable else policy.max_retries)
                 if exhausted:
                     self.stats.failures += 1
+                    if retry.unreachable:
+                        self._down[host] = f"{host} unreachable ({retry.reason})"
                     tries = attempt + bad_bodies
                     raise FetchError(
                         url, f"{retry.reason} (gave up after {tries} attempts)"
@@ -263,6 +283,8 @@ class Fetcher:
             response = self._client.send(request)
         except httpx.TimeoutException as exc:
             raise _Retry(f"timed out ({type(exc).__name__})") from None
+        except httpx.ConnectError as exc:
+            raise _Retry(f"cannot connect ({exc})", unreachable=True) from None
         except httpx.TransportError as exc:
             # RemoteProtocolError covers a connection dropped before or during the
             # body (a Content-Length the server never delivered); ReadError and
@@ -301,7 +323,7 @@ class Fetcher:
     def _backoff(self, attempt: int) -> float:
         """``base * 2**attempt`` capped at ``backoff_max``, plus up to ``base`` of jitter."""
         base = self.policy.backoff_base
-        delay = min(self.policy.backoff_max, base * (2 ** max(attempt, 0)))
+        delay: float = min(self.policy.backoff_max, base * 2.0 ** max(attempt, 0))
         return delay + self._rng.uniform(0, base)
 
 
@@ -352,7 +374,7 @@ def _retry_after(value: str | None) -> float | None:
         when = email.utils.parsedate_to_datetime(value)
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
-        return max(0.0, (when - datetime.now(UTC)).total_seconds())
+        return max(0.0, float((when - datetime.now(UTC)).total_seconds()))
     return None
 
 

@@ -170,7 +170,8 @@ class SyncTables:
                 (paper,),
             )
         ]
-        return Enrichment(*row, references=refs)
+        status, s2_id, tldr, cites, influential, refs_count, fetched_at = row
+        return Enrichment(status, s2_id, tldr, cites, influential, refs_count, fetched_at, refs)
 
     # -- the web app's submissions queue (migration 0002_accounts.sql) -----
 

@@ -172,7 +172,7 @@ def _store_group(
 
     store_page(ctx, records, report, state=None, cursor=None, also=mark)
     for want in group:
-        record = by_id.get(want.arxiv_id)
+        record = by_id.get(want.arxiv_id or "")
         if record is None:
             reason = f"arXiv has no paper {want.asked}"
             outcomes.append(Outcome(want.ref, want.arxiv_id, "not_found", reason))

@@ -99,7 +99,7 @@ def sync_arxiv(
     empty_retries = 0
     while True:
         start = int(cursor["start"])
-        params = {
+        params: dict[str, str | int] = {
             "search_query": full,
             "start": start,
             "max_results": size,
@@ -149,7 +149,7 @@ def sync_arxiv(
             cursor["next_since"] = _day(cursor["until"])
         store_page(ctx, records, report, state=name, cursor=cursor, done=done)
         ctx.progress(cursor["start"], limit, "papers")
-        if done:
+        if done or ctx.stopping(report):
             break
     report.details["total"] = total
     return ctx.finish(report, started, before)

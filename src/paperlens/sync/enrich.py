@@ -69,6 +69,8 @@ def enrich(ctx: SyncContext, *, limit: int) -> SyncReport:
         found += counts[0]
         not_found += counts[1]
         ctx.progress(offset + len(chunk), len(todo), "papers")
+        if ctx.stopping(report):
+            break
     report.details["enriched"] = found
     report.details["not_found"] = not_found
     return ctx.finish(report, started, before)
@@ -150,7 +152,8 @@ def _enrichment(item: Any, at: datetime) -> Enrichment | str:
     for ref in item.get("references") or []:
         if not isinstance(ref, dict):
             continue
-        ext = ref.get("externalIds") if isinstance(ref.get("externalIds"), dict) else {}
+        raw_ext = ref.get("externalIds")
+        ext: dict[str, Any] = raw_ext if isinstance(raw_ext, dict) else {}
         arxiv = parse_arxiv_id(str(ext.get("ArXiv"))) if ext.get("ArXiv") else None
         title = ref.get("title")
         refs.append(

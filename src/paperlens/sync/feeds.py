@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from xml.etree.ElementTree import Element
 
 from paperlens.errors import UnreadableInput
 from paperlens.sources.arxiv_atom import feed_totals
@@ -99,8 +100,8 @@ def oai_page(content: bytes) -> OaiPage:
     return page
 
 
-def _child_text(element: object, name: str) -> str:
-    for sub in element:  # type: ignore[attr-defined]
+def _child_text(element: Element, name: str) -> str:
+    for sub in element:
         if local_name(sub.tag) == name:
             return " ".join("".join(sub.itertext()).split())
     return ""

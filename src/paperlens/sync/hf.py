@@ -133,7 +133,10 @@ def sync_hf(ctx: SyncContext, days: Sequence[date]) -> SyncReport:
                 break
             page += 1
         ctx.progress(polled, len(queue), "days")
+        if ctx.stopping(report):
+            break
     with ctx.store.transaction():
-        ctx.tables.save_state(STREAM, cursor, done=not failed)
+        finished = cursor["index"] >= len(wanted)
+        ctx.tables.save_state(STREAM, cursor, done=finished and not failed)
     report.details["days"] = wanted
     return ctx.finish(report, started, before)

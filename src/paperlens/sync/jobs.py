@@ -4,8 +4,10 @@
 (``PAPERLENS_SYNC_HF_EVERY``, ``PAPERLENS_ARXIV_CATEGORIES``, ...), so the
 schedule is configuration and no settings object lives at module level.
 A sync whose subject is not configured (no categories, no OAI set) is not
-scheduled. Every job is safe to run again after a crash: each resumes from its
-cursor in ``sync_state``.
+scheduled, nor one whose interval is set to 0 (``PAPERLENS_SYNC_HF_EVERY=0``).
+A job started by the worker stops between two pages when the worker is told
+to stop (SIGTERM), leaving its cursor at the last stored page. Every job is
+safe to run again after a crash: each resumes from its cursor in ``sync_state``.
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ def _summary(services: Services, report: SyncReport) -> dict[str, Any]:
 
 def _job(name: str, every: timedelta, work: Callable[[SyncContext], SyncReport]) -> Job:
     def run(services: Services) -> dict[str, Any]:
-        with SyncContext(services, SyncSettings()) as ctx:
+        from paperlens.worker import stop_requested
+
+        with SyncContext(services, SyncSettings(), should_stop=stop_requested) as ctx:
             return _summary(services, work(ctx))
 
     return Job(name=name, every=every, run=run)
@@ -79,7 +83,7 @@ def build_jobs(settings: SyncSettings) -> list[Job]:
                 lambda c: sync_oai(c, set_spec=c.settings.oai_set),
             )
         )
-    return jobs
+    return [job for job in jobs if job.every > timedelta(0)]
 
 
 def __getattr__(name: str) -> Any:

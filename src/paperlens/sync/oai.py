@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
+from typing import Any
 
 from paperlens.sources.fetch import FetchError
 from paperlens.sync.feeds import oai_page
@@ -132,7 +133,7 @@ def sync_oai(
             cursor["next_from"] = _next_from(cursor, first_date)
         store_page(ctx, records, report, state=name, cursor=cursor, done=done)
         ctx.progress(harvested, page.complete_size, "records")
-        if done:
+        if done or ctx.stopping(report):
             break
     report.details["harvest"] = {
         "set": set_spec,
@@ -144,7 +145,9 @@ def sync_oai(
     return ctx.finish(report, started, before)
 
 
-def _fresh(set_spec: str | None, prefix: str, from_: str | None, until: str | None) -> dict:  # type: ignore[type-arg]
+def _fresh(
+    set_spec: str | None, prefix: str, from_: str | None, until: str | None
+) -> dict[str, Any]:
     return {
         "set": set_spec,
         "prefix": prefix,
@@ -157,7 +160,7 @@ def _fresh(set_spec: str | None, prefix: str, from_: str | None, until: str | No
     }
 
 
-def _next_from(cursor: dict, response_date: str | None) -> str | None:  # type: ignore[type-arg]
+def _next_from(cursor: dict[str, Any], response_date: str | None) -> str | None:
     """Where the next incremental harvest starts: this one's first responseDate (a day)."""
     if cursor.get("until"):
         return str(cursor["until"])

@@ -110,6 +110,7 @@ class SyncContext:
         *,
         fetcher: Fetcher | None = None,
         on_progress: ProgressFn | None = None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> None:
         self.services = services
         self.settings = sync_settings
@@ -117,6 +118,7 @@ class SyncContext:
         self._own_fetcher = fetcher is None
         self.tables = SyncTables(services.store)
         self.on_progress = on_progress
+        self.should_stop = should_stop
 
     def __enter__(self) -> SyncContext:
         return self
@@ -138,6 +140,13 @@ class SyncContext:
     def progress(self, done: int, total: int | None, what: str) -> None:
         if self.on_progress is not None:
             self.on_progress(done, total, what)
+
+    def stopping(self, report: SyncReport) -> bool:
+        """True when the worker was told to stop; the run ends after the stored page."""
+        if self.should_stop is not None and self.should_stop():
+            report.notes.append("stopped on request; the next run resumes from here")
+            return True
+        return False
 
     def start(self, kind: str) -> tuple[SyncReport, float]:
         return SyncReport(kind), time.perf_counter()

@@ -71,8 +71,11 @@ def reparse(ctx: SyncContext, *, restart: bool = False) -> SyncReport:
         else:
             skipped += 1
         ctx.progress(n, len(todo), "responses")
-    with ctx.store.transaction():
-        ctx.tables.save_state(STREAM, {"last": ""}, done=True)
+        if ctx.stopping(report):
+            break
+    else:
+        with ctx.store.transaction():
+            ctx.tables.save_state(STREAM, {"last": ""}, done=True)
     report.details["responses"] = len(todo)
     report.details["skipped_labels"] = skipped
     return ctx.finish(report, started, before)

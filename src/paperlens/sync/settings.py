@@ -127,6 +127,16 @@ class SyncSettings(BaseSettings):
             return [c.strip() for c in value.replace(" ", ",").split(",") if c.strip()]
         return value
 
+    @field_validator(
+        "sync_arxiv_every", "sync_oai_every", "sync_hf_every", "enrich_every", mode="before"
+    )
+    @classmethod
+    def _seconds(cls, value: object) -> object:
+        """Plain seconds (``3600``, ``0`` to disable) as well as ISO 8601 (``PT1H``)."""
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value.strip())
+        return value
+
     @field_validator("arxiv_api_url", "arxiv_oai_url", "hf_api_url", "s2_api_url")
     @classmethod
     def _absolute_url(cls, value: str) -> str:
