@@ -214,7 +214,7 @@ def _finish(
             {
                 "qrels": name,
                 "db": str(db),
-                "modes": [s.to_json() for s in scores],
+                "modes": [s.to_json(with_queries=True) for s in scores],
                 "run_file": str(run_out) if run_out else None,
                 "seconds": round(seconds, 2),
                 **extra,
@@ -234,8 +234,9 @@ def _print_table(name: str, scores: list[ModeScores]) -> None:
     metrics = list(scores[0].overall) if scores else []
     types = ["all", *[t for t in scores[0].by_type if len(scores[0].by_type) > 1]]
     table = Table(title=f"search quality on {name}", title_justify="left")
-    for column in ("query type", "mode", "queries", *metrics, "p50 ms", "p95 ms"):
-        table.add_column(column, justify="left" if column in ("query type", "mode") else "right")
+    for column in ("type", "mode", "n", *metrics, "p50 ms", "p95 ms"):
+        table.add_column(column, justify="left" if column in ("type", "mode") else "right",
+                         no_wrap=True)  # fmt: skip
     for qtype in types:
         rows = [
             (s, s.overall if qtype == "all" else s.by_type.get(qtype, {}), s.queries.get(qtype, 0))
