@@ -182,14 +182,15 @@ class Outbox:
         limiter: RateLimiter | None = None,
         limit: int | None = None,
         should_stop: Callable[[], bool] = lambda: False,
+        subscription_id: int | None = None,
     ) -> DrainReport:
-        """Send every due message once; returns what happened."""
+        """Send every due message (of one subscriber, if given) once; returns what happened."""
         report = DrainReport(recovered=self.recover())
         limiter = limiter or RateLimiter(self.settings.mail_rate_per_minute)
         sender = envelope_sender(self.settings)
         done = 0
         while not should_stop() and (limit is None or done < limit):
-            row = self.db.claim(now=self.clock(), owner=self.owner)
+            row = self.db.claim(now=self.clock(), owner=self.owner, subscription_id=subscription_id)
             if row is None:
                 break
             done += 1

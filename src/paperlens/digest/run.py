@@ -123,17 +123,20 @@ def deliver(
     limiter: RateLimiter | None = None,
     resend_unknown: bool = False,
     should_stop: Callable[[], bool] = lambda: False,
+    subscription_id: int | None = None,
 ) -> DrainReport:
-    """Send everything due in the outbox (digests and confirmations)."""
+    """Send everything due in the outbox (digests and confirmations), or one subscriber's."""
     outbox = env.outbox()
     if resend_unknown:
         n = outbox.resend_unknown()
         if n:
             logger.warning("resending %d messages whose delivery was unknown", n)
     if transport is not None:
-        return outbox.drain(transport, limiter=limiter, should_stop=should_stop)
+        return outbox.drain(transport, limiter=limiter, should_stop=should_stop,
+                            subscription_id=subscription_id)  # fmt: skip
     with env.transport() as smtp:
-        return outbox.drain(smtp, limiter=limiter, should_stop=should_stop)
+        return outbox.drain(smtp, limiter=limiter, should_stop=should_stop,
+                            subscription_id=subscription_id)  # fmt: skip
 
 
 def run(

@@ -311,7 +311,8 @@ class DigestStore:
         """The subscriber's latest digest row that carried papers (any state)."""
         row = self.conn.execute(
             f"SELECT {_OUT_COLUMNS} FROM digest_outbox WHERE subscription_id=? AND kind='digest'"
-            " AND state NOT IN ('skipped', 'cancelled', 'failed') ORDER BY created_at DESC, id DESC LIMIT 1",
+            " AND state NOT IN ('skipped', 'cancelled', 'failed')"
+            " ORDER BY created_at DESC, id DESC LIMIT 1",
             (sub_id,),
         ).fetchone()
         return _out(row) if row else None
@@ -414,20 +415,26 @@ class DigestStore:
             self.conn.execute("SELECT state, count(*) FROM digest_outbox GROUP BY state").fetchall()
         )
 
-    def claim(self, *, now: datetime, owner: str) -> OutboxRow | None:
+    def claim(
+        self, *, now: datetime, owner: str, subscription_id: int | None = None
+    ) -> OutboxRow | None:
         """Take the next due message: ``queued``/``retry`` → ``sending``, committed.
 
         One UPDATE ... RETURNING inside ``BEGIN IMMEDIATE``: two senders can
         never claim the same row.
         """
+        only = "" if subscription_id is None else " AND subscription_id = ?"
+        args: tuple[Any, ...] = (owner, ts(now), ts(now))
+        if subscription_id is not None:
+            args = (*args, subscription_id)
         with self.transaction():
             row = self.conn.execute(
                 "UPDATE digest_outbox SET state='sending', owner=?, claimed_at=?,"
                 " attempts=attempts+1 WHERE id = (SELECT id FROM digest_outbox"
-                " WHERE state IN ('queued', 'retry') AND next_attempt_at <= ?"
+                f" WHERE state IN ('queued', 'retry') AND next_attempt_at <= ?{only}"
                 " ORDER BY next_attempt_at, id LIMIT 1)"
                 f" RETURNING {_OUT_COLUMNS}, message",
-                (owner, ts(now), ts(now)),
+                args,
             ).fetchone()
         if row is None:
             return None
