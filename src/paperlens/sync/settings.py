@@ -82,7 +82,10 @@ class SyncSettings(BaseSettings):
         200, ge=1, le=2000, description="Results per arXiv API request (arXiv allows <= 2000)."
     )
     arxiv_default_days: int = Field(
-        3, ge=1, description="`sync arxiv` without --since and without a previous run: days back."
+        3,
+        ge=1,
+        description="`sync arxiv`/`sync arxiv-oai` without a start date or a previous run: "
+        "days back.",
     )
     arxiv_categories: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
