@@ -42,7 +42,7 @@ def test_no_request_gives_a_500(site) -> None:  # type: ignore[no-untyped-def]
                 if response.status_code >= 500:
                     failures.append(f"{case.method} {case.formatted_path} {case.query}: "
                                     f"{response.status_code} {response.text[:200]}")  # fmt: skip
-                if response.status_code >= 400 and operation.path.startswith("/api/"):
+                if response.status_code >= 400 and case.path.startswith("/api/"):
                     body = response.json()
                     assert set(body) == {"error"}, body
                     assert body["error"]["status"] == response.status_code
