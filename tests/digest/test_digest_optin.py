@@ -45,14 +45,14 @@ def test_subscribe_sends_one_confirmation_and_nothing_else(
     assert report.delivery and report.delivery.sent == 1
     (received,) = smtp_server.messages
     msg = received.message
-    assert received.rcpt_tos == ["New.Reader@example.org"]
+    assert received.rcpt_tos == ["new.reader@example.org"]
     assert msg["Subject"] == "Confirm your paperlens digest subscription"
     assert "List-Unsubscribe" not in msg
     link = _confirm_link(smtp_server)
     assert link.startswith("http://testserver/digest/confirm?token=")
     assert link in html_part(msg).replace("&amp;", "&")
     sub = optin.confirm(env, _token(link))
-    assert sub.status == "active" and sub.email == "New.Reader@example.org"
+    assert sub.status == "active" and sub.email == "new.reader@example.org"
     assert optin.confirm(env, _token(link)).status == "active"  # opening it twice is fine
     assert run(env).queued == 1  # now the digest goes out
     assert len(smtp_server.messages) == 2
@@ -62,7 +62,7 @@ def test_subscribing_twice_sends_one_confirmation_and_answers_the_same(
     env: DigestEnv, smtp_server: SmtpServer
 ) -> None:
     first = optin.subscribe(env, "twice@example.org")
-    second = optin.subscribe(env, "twice@example.org")
+    second = optin.subscribe(env, "Twice@Example.ORG")
     active_subscriber(env, "known@example.org")
     third = optin.subscribe(env, "known@example.org")
     assert first.answer == second.answer == third.answer

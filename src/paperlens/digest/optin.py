@@ -41,7 +41,12 @@ class InvalidAddress(PaperlensError):
 
 
 def normalise_email(text: str) -> str:
-    """The address in canonical form, or ``InvalidAddress`` (line breaks included)."""
+    """The address in canonical form, or ``InvalidAddress`` (line breaks included).
+
+    Lower-cased as a whole: RFC 5321 lets a server treat the local part's case
+    as significant, but real mailboxes do not, and one row per mailbox is what
+    stops "Victim@x" and "victim@x" from each getting their own confirmations.
+    """
     if any(c in text for c in "\r\n\x00"):
         raise InvalidAddress("a mail address cannot contain line breaks")
     try:
@@ -50,7 +55,7 @@ def normalise_email(text: str) -> str:
         raise InvalidAddress(
             f"{text.strip()[:100]!r} is not a usable mail address: {exc}"
         ) from None
-    return str(info.normalized)
+    return str(info.normalized).lower()
 
 
 @dataclass(frozen=True, slots=True)
