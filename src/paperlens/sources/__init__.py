@@ -65,9 +65,10 @@ def check_readable(head: bytes, origin: str) -> None:
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
-        # A multi-byte character may be cut at the end of the head; only fail
-        # on an error well before the end.
-        if exc.start < len(head) - 4:
+        # A multi-byte character may be cut where a full-size head ends; that
+        # is the only error forgiven.
+        cut_short = len(head) >= HEAD_BYTES and exc.reason == "unexpected end of data"
+        if not cut_short:
             raise UnreadableInput(
                 f"{origin}: not UTF-8 (invalid byte 0x{head[exc.start]:02x} at offset {exc.start})"
             ) from None
