@@ -225,3 +225,30 @@ def test_kill_9_mid_oai_harvest_resumes_with_the_stored_token(
     assert replay.requests()[before].query == {"verb": "ListRecords", "resumptionToken": "tok-3"}
     assert json.loads(rerun.stdout)["new"] == 2
     assert db_dump(crashed) == db_dump(reference)
+
+
+@pytest.mark.slow
+def test_kill_9_mid_hf_sync_resumes_at_the_day_it_stopped(
+    tmp_path: Path, replay: ReplayServer, db_dump: Dump
+) -> None:
+    args = ["sync", "hf", "--week", "2024-W22", "--no-index", "--json"]
+    env_extra = {"PAPERLENS_HF_PAGE_SIZE": "3"}  # 2024-05-29 takes three pages
+    reference = tmp_path / "reference.db"
+    assert _run(args, _env(replay, reference, **env_extra)).returncode == 0
+    per_run = len(replay.requests())
+
+    crashed = tmp_path / "crashed.db"
+    release = threading.Event()
+    replay.fail("/api/daily_papers", hold(release), where={"date": "2024-05-29", "p": "2"})
+    proc = _start(args, _env(replay, crashed, **env_extra))
+    _kill_when(replay, proc, lambda log: any(r.query.get("p") == "2" for r in log[per_run:]))
+    release.set()
+    assert len(_arxiv_ids(crashed)) == 6  # two pages of the day were committed
+
+    before = len(replay.requests())
+    rerun = _run(args, _env(replay, crashed, **env_extra))
+    assert rerun.returncode == 0, rerun.stderr
+    first = replay.requests()[before].query
+    assert (first["date"], first["p"]) == ("2024-05-29", "2")
+    assert json.loads(rerun.stdout)["new"] == 2
+    assert db_dump(crashed) == db_dump(reference)

@@ -259,7 +259,7 @@ class Fetcher:
                         f"the {policy.retry_after_max:.0f} s allowed (PAPERLENS_RETRY_AFTER_MAX_S)",
                     ) from None
                 self.stats.retries += 1
-                logger.warning("%s: %s; retrying in %.1f s", url, retry.reason, delay)
+                logger.info("%s: %s; retrying in %.1f s", url, retry.reason, delay)
                 self._wait(delay)
                 continue
             fetched = Fetched(
