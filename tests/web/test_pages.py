@@ -110,6 +110,13 @@ def test_search_filters(client: TestClient) -> None:
     assert "An older paper" in html and "Paper 1 on" not in html
 
 
+def test_empty_and_bad_year_fields(client: TestClient) -> None:
+    r = client.get("/search?q=diffusion&cat=&org=&from=&to=")
+    assert r.status_code == 200 and "<mark>diffusion</mark>" in r.text
+    r = client.get("/search?q=diffusion&from=20x5")
+    assert r.status_code == 200 and "must be a year" in r.text
+
+
 def test_search_errors_are_messages_not_500s(client: TestClient) -> None:
     r = client.get("/search", params={"q": "year:abc"})
     assert r.status_code == 200 and "is not a year" in r.text

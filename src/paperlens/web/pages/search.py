@@ -23,7 +23,7 @@ from paperlens.rank.more_like_this import semantic_ready
 from paperlens.rank.search import MODES, SearchResult, search
 from paperlens.services import Services
 from paperlens.web.deps import CurrentUser, ServicesDep, check_csrf
-from paperlens.web.render import is_htmx, render
+from paperlens.web.render import is_htmx, query_string, render
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 PER_PAGE = 20
@@ -138,12 +138,26 @@ def search_page(
     mode: Annotated[str, Query(pattern="^(keyword|semantic|hybrid)$")] = "keyword",
     cat: Annotated[str, Query(max_length=100)] = "",
     org: Annotated[str, Query(max_length=200)] = "",
-    year_from: Annotated[int | None, Query(alias="from", ge=1900, le=2100)] = None,
-    year_to: Annotated[int | None, Query(alias="to", ge=1900, le=2100)] = None,
+    year_from: Annotated[str, Query(alias="from", max_length=10)] = "",
+    year_to: Annotated[str, Query(alias="to", max_length=10)] = "",
     page: Annotated[int, Query(ge=1, le=500)] = 1,
 ) -> HTMLResponse:
-    form = SearchForm(q, mode, cat, org, year_from, year_to, page)
-    view = run_search(services, form, user_id=user.id if user else None)
+    # Years arrive as text: a browser sends an empty field as "from=", not as nothing.
+    years, problems = [], []
+    for label, text in (("From year", year_from), ("To year", year_to)):
+        text = text.strip()
+        if not text:
+            years.append(None)
+        elif text.isdigit() and 1900 <= int(text) <= 2100:
+            years.append(int(text))
+        else:
+            years.append(None)
+            problems.append(f"{label} must be a year between 1900 and 2100, not {text!r}.")
+    form = SearchForm(q, mode, cat, org, years[0], years[1], page)
+    if problems:
+        view = SearchView(form, error=" ".join(problems))
+    else:
+        view = run_search(services, form, user_id=user.id if user else None)
     feed_q = form.full_query()
     feeds = []
     if feed_q:
@@ -171,5 +185,7 @@ def search_page(
         "feeds": feeds,
     }
     if is_htmx(request) and request.headers.get("hx-target") == "results":
-        return render(request, "_search_results.html", context)
+        # The permalink without the empty fields the form also sends.
+        permalink = "/search" + query_string(form.params(), page=page if page > 1 else None)
+        return render(request, "_search_results.html", context, headers={"HX-Push-Url": permalink})
     return render(request, "search.html", context)
