@@ -281,6 +281,8 @@ class Fetcher:
         self.stats.requests += 1
         try:
             response = self._client.send(request)
+        except httpx.ConnectTimeout as exc:
+            raise _Retry(f"cannot connect ({type(exc).__name__})", unreachable=True) from None
         except httpx.TimeoutException as exc:
             raise _Retry(f"timed out ({type(exc).__name__})") from None
         except httpx.ConnectError as exc:
