@@ -149,3 +149,25 @@ def test_hf_days(kwargs: dict, expected: list[str]) -> None:  # type: ignore[typ
 def test_hf_days_refuses_bad_input(kwargs: dict) -> None:  # type: ignore[type-arg]
     with pytest.raises(ConfigError):
         hf_days(today=date(2025, 4, 10), **kwargs)
+
+
+def test_a_parser_failure_is_reported_and_the_run_goes_on(
+    ctx: SyncContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from paperlens.sources.hf_daily import HfDaily
+
+    real = HfDaily.parse
+    calls: list[str] = []
+
+    def flaky(self: HfDaily, stream: object, origin: str) -> object:
+        calls.append(origin)
+        if len(calls) == 1:
+            raise RuntimeError("parser bug")
+        return real(self, stream, origin)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(HfDaily, "parse", flaky)
+    report = sync_hf(ctx, [D1, D2])
+    assert [(e.location, e.reason) for e in report.rejected] == [
+        ("document", "the hf-daily parser failed: parser bug")
+    ]
+    assert report.ingest.new == 8 and not report.errors

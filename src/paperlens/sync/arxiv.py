@@ -137,11 +137,7 @@ def sync_arxiv(
             )
         limit = min(total or 0, API_MAX_RESULTS)
         empty_retries = 0
-        try:
-            records, rejected = parse_page(source, fetched)
-        except Exception as exc:  # a parser bug must not cost the run
-            report.errors.append(Problem(fetched.url, f"parser failed: {exc}"))
-            break
+        records, rejected = parse_page(source, fetched)
         report.rejected.extend(rejected)
         cursor = {**cursor, "start": start + page.entries, "total": total}
         done = page.entries == 0 or cursor["start"] >= limit

@@ -113,11 +113,7 @@ def sync_oai(
                 Problem(fetched.url, f"OAI-PMH error {page.error_code}: {page.error}")
             )
             break
-        try:
-            records, rejected = parse_page(source, fetched)
-        except Exception as exc:  # a parser bug must not cost the run
-            report.errors.append(Problem(fetched.url, f"parser failed: {exc}"))
-            break
+        records, rejected = parse_page(source, fetched)
         report.rejected.extend(rejected)
         first_date = cursor.get("response_date") or page.response_date
         harvested = int(cursor.get("harvested", 0)) + page.records

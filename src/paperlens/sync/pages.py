@@ -21,13 +21,12 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from paperlens.config import Settings
-from paperlens.errors import PaperlensError
 from paperlens.ingest import IngestReport, apply_batch
-from paperlens.model import Observation, ParseError, Record
+from paperlens.model import ParseError, Record
 from paperlens.services import Services
 from paperlens.sources import Source, get_source
 from paperlens.sources.fetch import Fetched, Fetcher, FetchPolicy
@@ -182,20 +181,27 @@ def parse_page(
 ) -> tuple[list[Record], list[ParseError]]:
     """Records and rejected items of one page; records are stamped with the fetch time.
 
-    A parser that finds the whole body unusable raises; that is a page
-    problem, reported by the caller with the URL, never half-stored.
+    Never raises. A parser that gives up on the whole body (or a parser bug)
+    makes the page one rejected item and no records: the run goes on, the
+    body is in the raw cache, and ``reparse`` stores its papers once the
+    parser is fixed. A stream that stopped on such a page would stop there
+    on every run.
     """
     url = origin or fetched.url
     records: list[Record] = []
     errors: list[ParseError] = []
-    items: Iterator[Record | ParseError] = source.parse(io.BytesIO(fetched.content), url)
-    for item in items:
-        if isinstance(item, ParseError):
-            errors.append(item)
-            continue
-        if item.observed_at is None:
-            item.observed_at = fetched.fetched_at
-        records.append(item)
+    try:
+        items: Iterator[Record | ParseError] = source.parse(io.BytesIO(fetched.content), url)
+        for item in items:
+            if isinstance(item, ParseError):
+                errors.append(item)
+                continue
+            if item.observed_at is None:
+                item.observed_at = fetched.fetched_at
+            records.append(item)
+    except Exception as exc:
+        logger.exception("%s: the %s parser failed", url, source.name)
+        return [], [ParseError(url, "document", f"the {source.name} parser failed: {exc}")]
     return records, errors
 
 
@@ -242,10 +248,6 @@ def _paper_key(store: Any, record: Record) -> int | None:
     return None
 
 
-def signal(kind: str, value: float, source: str, at: datetime) -> Observation:
-    return Observation(kind, value, source, at.astimezone(UTC))
-
-
 def source_for(label: str, fetched_at: datetime | None = None) -> Source:
     """The parser for a cache label; the HF parser is told when the poll happened."""
     if label == "hf-daily":
@@ -253,11 +255,3 @@ def source_for(label: str, fetched_at: datetime | None = None) -> Source:
 
         return HfDaily(observed_at=fetched_at)
     return get_source(label)
-
-
-def describe(exc: BaseException) -> str:
-    """A one-line reason for a page problem."""
-    if isinstance(exc, PaperlensError):
-        text = str(exc)
-        return text.split(": ", 1)[1] if text.startswith("http") and ": " in text else text
-    return f"{type(exc).__name__}: {exc}"

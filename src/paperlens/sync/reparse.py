@@ -56,11 +56,7 @@ def reparse(ctx: SyncContext, *, restart: bool = False) -> SyncReport:
             report.errors.append(Problem(str(path), f"unreadable cache file ({exc})"))
             continue
         if cached.label in PARSED_LABELS:
-            try:
-                records, rejected = parse_page(source_for(cached.label, cached.fetched_at), cached)
-            except Exception as exc:  # one bad body must not stop the reparse
-                report.errors.append(Problem(cached.url, f"parser failed: {exc}"))
-                continue
+            records, rejected = parse_page(source_for(cached.label, cached.fetched_at), cached)
             report.rejected.extend(rejected)
             store_page(ctx, records, report, state=STREAM, cursor=cursor)
         elif cached.label == "s2-batch":
