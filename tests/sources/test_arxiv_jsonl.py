@@ -248,6 +248,11 @@ def test_last_line_without_newline_is_fine() -> None:
     assert len(records(data)) == 200
 
 
+def test_byte_order_mark_and_crlf_line_ends() -> None:
+    data = b"\xef\xbb\xbf" + HEAD.read_bytes().replace(b"\n", b"\r\n")
+    assert records(data) == records(HEAD.read_bytes())
+
+
 @pytest.mark.parametrize("data", [b"", b" \n\n", b'{"id": "0704.0001"}\x00\n', gzip.compress(b"")])
 def test_empty_or_binary_input_is_unreadable(data: bytes) -> None:
     with pytest.raises(UnreadableInput, match=r"snap\.jsonl"):

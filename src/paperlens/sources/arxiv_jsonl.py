@@ -588,6 +588,8 @@ class ArxivJsonl:
                 yield ParseError(origin, f"line {n}", f"line longer than {MAX_LINE_BYTES} bytes")
                 yield from _skip_rest_of_line(reader, origin, n)
                 continue
+            if n == 1 and line.startswith(b"\xef\xbb\xbf"):
+                line = line[3:]  # a UTF-8 byte-order mark, which JSON parsers reject
             if not line.strip():
                 continue
             try:
