@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-
-from conftest import XSS_TITLE
+from web_support import XSS_TITLE
 
 
 def test_papers_paged(client: TestClient) -> None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import feedparser
 import pytest
 from fastapi.testclient import TestClient
-
-from conftest import XSS_TITLE, csrf_of, sign_up
+from web_support import XSS_TITLE, csrf_of, sign_up
 
 FEEDS = [
     "/feeds/trending/daily",

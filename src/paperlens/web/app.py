@@ -31,6 +31,7 @@ from paperlens.accounts.votes import has_demo_votes
 from paperlens.errors import InvalidQuery, NotFound, PaperlensError
 from paperlens.services import Services
 from paperlens.web.deps import CsrfRejected, LoginRequired, WebState
+from paperlens.web.page_cache import PageCache
 from paperlens.web.render import STATIC_DIR, is_htmx, make_templates, render
 from paperlens.web.security import CSRF_COOKIE, load_secret_key, new_csrf_seed
 from paperlens.web.trending_cache import TrendingCache
@@ -174,10 +175,18 @@ def create_app(services: Services, *, cookie_secure: str | None = None) -> FastA
     app.state.templates = make_templates()
     app.state.demo_data = DemoFlag(services)
     app.state.trending = TrendingCache(services)
+    ttl = float(getattr(services.settings, "page_cache_seconds", 10.0))
+    app.add_middleware(PageCache, ttl=ttl)  # inside SiteMiddleware: cookies stay per visitor
     app.add_middleware(SiteMiddleware, secure=secure)
     app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
     for module in (trending, search, paper, browse, account, lists, submit):
         app.include_router(module.router)
+    try:  # the digest pages, where that feature is installed
+        from paperlens.web.pages import digest
+    except ImportError:
+        pass
+    else:
+        app.include_router(digest.router)
     app.include_router(routes.router)
     app.include_router(feeds.router)
     _error_handlers(app)

@@ -179,7 +179,12 @@ def render(
     status_code: int = 200,
     headers: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
-    """Render a page (or an HTMX fragment) with the context every template needs."""
+    """Render a page (or an HTMX fragment) with the context every template needs.
+
+    Pages that set ``public_page`` carry no per-visitor token for anonymous
+    visitors (their only form is a GET search; voting links to sign-in), so
+    ``PageCache`` may serve one rendering to every anonymous visitor.
+    """
     state = web_state(request)
     ctx: dict[str, Any] = {
         "request": request,
@@ -190,10 +195,14 @@ def render(
         "canonical": None,
         "site_name": "paperlens",
         "settings": state.services.settings,
+        "public_page": False,
     }
     if context:
         ctx.update(context)
     templates: Jinja2Templates = request.app.state.templates
+    out_headers = dict(headers or {})
+    if ctx["public_page"] and ctx["user"] is None and status_code == 200:
+        out_headers["x-page-cache"] = "public"
     return templates.TemplateResponse(
-        request, template, ctx, status_code=status_code, headers=dict(headers or {})
+        request, template, ctx, status_code=status_code, headers=out_headers
     )

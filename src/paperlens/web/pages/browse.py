@@ -49,6 +49,7 @@ def _listing_page(
         "base": f"{_PATH[kind]}/{quote(name, safe='')}",
         "title": name,
         "canonical": f"{_PATH[kind]}/{quote(name, safe='')}",
+        "public_page": True,
         "feeds": [
             ("application/atom+xml", f"{name} (Atom)", f"{feed}.atom?name={quote(name)}"),
             ("application/feed+json", f"{name} (JSON Feed)", f"{feed}.json?name={quote(name)}"),

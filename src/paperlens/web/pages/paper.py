@@ -131,6 +131,7 @@ def paper_page(
         "in_lists": reading_lists.lists_containing(services, user.id, key) if user else set(),
         "hidden": key in reading_lists.not_interested(services, user.id) if user else False,
         "description": (paper.abstract or "")[:300],
+        "public_page": True,
     }
     return render(request, "paper.html", context)
 

@@ -183,6 +183,7 @@ def search_page(
         "per_page": PER_PAGE,
         "title": f"{form.q} · Search" if form.q else "Search",
         "feeds": feeds,
+        "public_page": True,
     }
     if is_htmx(request) and request.headers.get("hx-target") == "results":
         # The permalink without the empty fields the form also sends.

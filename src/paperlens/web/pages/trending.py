@@ -151,6 +151,7 @@ def _page(
         "window_path": window_path,
         "weights": TrendingWeights.from_settings(services.settings),
         "canonical": canonical or window_path(window, day),
+        "public_page": True,
         "feeds": [
             ("application/atom+xml", f"Trending {window} (Atom)", f"{feed_base}.atom"),
             ("application/feed+json", f"Trending {window} (JSON Feed)", f"{feed_base}.json"),
