@@ -46,7 +46,7 @@ import psutil
 from paperlens.digest.send import Outcome, RateLimiter, Result, envelope_sender
 from paperlens.digest.settings import DigestSettings
 from paperlens.errors import ConfigError
-from paperlens.store.digest import DigestStore, OutboxRow, parse_ts, ts
+from paperlens.store.digest import DigestStore, OutboxRow, Subscription, parse_ts, ts
 
 logger = logging.getLogger(__name__)
 
@@ -194,7 +194,8 @@ class Outbox:
             if row is None:
                 break
             done += 1
-            if not self._still_wanted(row):
+            sub = self._still_wanted(row)
+            if sub is None:
                 self.db.transition(row.id, from_states=("sending",), to="cancelled",
                                    owner=self.owner)  # fmt: skip
                 self.db.release_papers(row.id)
@@ -213,16 +214,19 @@ class Outbox:
             except LostClaim as exc:
                 logger.warning("%s; leaving it to its new owner", exc)
                 continue
-            self._settle(row, result, report)
+            self._settle(row, result, report, bounces=sub.bounce_count)
         return report
 
-    def _still_wanted(self, row: OutboxRow) -> bool:
+    def _still_wanted(self, row: OutboxRow) -> Subscription | None:
+        """The subscription, if this message should still go out."""
         sub = self.db.subscription(row.subscription_id)
         if sub is None or sub.email != row.recipient:
-            return False
+            return None
         if row.kind == "confirm":  # only the newest confirmation link is worth sending
-            return sub.confirm_nonce is not None and row.period == f"confirm:{sub.confirm_nonce}"
-        return sub.status == "active"
+            wanted = sub.confirm_nonce is not None and row.period == f"confirm:{sub.confirm_nonce}"
+        else:
+            wanted = sub.status == "active"
+        return sub if wanted else None
 
     def _committer(self, row: OutboxRow) -> Callable[[], None]:
         def commit() -> None:
@@ -232,14 +236,14 @@ class Outbox:
 
         return commit
 
-    def _settle(self, row: OutboxRow, result: Result, report: DrainReport) -> None:
+    def _settle(self, row: OutboxRow, result: Result, report: DrainReport, *, bounces: int) -> None:
         now = self.clock()
         state_from = ("sending", "committing")
         log = logger.info
         if result.outcome is Outcome.SENT:
             self.db.transition(row.id, from_states=("committing",), to="sent", owner=self.owner,
                                sent_at=ts(now), last_code=result.code, last_error=None)  # fmt: skip
-            if row.kind == "digest":
+            if row.kind == "digest" and bounces:
                 self.db.reset_bounces(row.subscription_id)
             report.sent += 1
         elif result.outcome is Outcome.AMBIGUOUS:

@@ -34,10 +34,11 @@ from paperlens.store.digest import Subscription
 
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
 SUBJECT_MAX = 140
-MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998)
-"""CRLF line ends; headers folded only past RFC 5322's hard limit. Python's folder
-moves a whole unstructured value (a subject) to a continuation line when it is
-over 78 characters, which readers then show with a leading space."""
+MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998, cte_type="7bit")
+"""CRLF line ends; headers folded only past RFC 5322's hard limit (Python's folder
+moves a whole unstructured value, a subject, to a continuation line when it is
+over 78 characters, which readers then show with a leading space); 7-bit bodies
+(quoted-printable where needed), so no server has to offer 8BITMIME."""
 SITE_NAME = "paperlens"
 
 
@@ -110,6 +111,7 @@ class Renderer:
         self.settings = settings
         self.links = Links(settings.base_url, tokens)
         self.sender = mail_from(settings)
+        self._headers: dict[tuple[str, str], object] = {}
         self._html = Environment(
             loader=PackageLoader("paperlens.digest", "templates"),
             autoescape=select_autoescape(["html"], default_for_string=True),
@@ -172,6 +174,17 @@ class Renderer:
             now=now,
         )
 
+    def _fixed(self, name: str, value: object) -> object:
+        """A parsed header object, made once per (name, value) and reused."""
+        key = (name, str(value))
+        header = self._headers.get(key)
+        if header is None:
+            if len(self._headers) > 64:
+                self._headers.clear()
+            header = MAIL_POLICY.header_factory(name, value)
+            self._headers[key] = header
+        return header
+
     def _message(
         self,
         *,
@@ -184,18 +197,23 @@ class Renderer:
         now: datetime,
     ) -> Rendered:
         msg = EmailMessage(policy=MAIL_POLICY)
-        msg["From"] = self.sender
+        # Headers that are the same in every message are parsed once (the header
+        # registry's parsing is most of the cost of building a message).
+        msg["From"] = self._fixed("From", self.sender)
         msg["To"] = checked_address(to)
         msg["Subject"] = header_text(subject)
-        msg["Date"] = format_datetime(now)
+        msg["Date"] = self._fixed("Date", format_datetime(now))
         message_id = make_msgid(idstring=header_text(idstring, limit=60).replace(" ", "_"),
                                 domain=self.sender.domain or "localhost")  # fmt: skip
         msg["Message-ID"] = message_id
-        msg["Auto-Submitted"] = "auto-generated"
+        msg["Auto-Submitted"] = self._fixed("Auto-Submitted", "auto-generated")
         if unsubscribe:
-            msg["List-Id"] = f"{SITE_NAME} digest <digest.{self.sender.domain or 'localhost'}>"
+            list_id = f"{SITE_NAME} digest <digest.{self.sender.domain or 'localhost'}>"
+            msg["List-Id"] = self._fixed("List-Id", list_id)
             msg["List-Unsubscribe"] = f"<{unsubscribe}>"
-            msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+            msg["List-Unsubscribe-Post"] = self._fixed(
+                "List-Unsubscribe-Post", "List-Unsubscribe=One-Click"
+            )
         msg.set_content(text)
         msg.add_alternative(html, subtype="html")
         return Rendered(msg, message_id)
