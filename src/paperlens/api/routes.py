@@ -149,14 +149,20 @@ def search_api(
             description='Words, "phrases", -not, author:, title:, cat:, year:2021..2023',
         ),
     ] = "",
-    mode: Annotated[Literal["keyword", "semantic", "hybrid"], Query()] = "keyword",
+    mode: Annotated[
+        Literal["keyword", "semantic", "hybrid"] | None,
+        Query(description="Default: the installation's search_mode where it can run."),
+    ] = None,
     limit: Limit = 20,
     offset: Offset = 0,
 ) -> SearchResponse:
+    modes = available_modes(services)
+    if mode is None:
+        mode = getattr(services.settings, "search_mode", "keyword")
+    if mode not in modes:
+        mode = "keyword"
     if not q.strip():
         return SearchResponse(query=q, mode=mode, items=[], total=0, limit=limit, offset=offset)
-    if mode not in available_modes(services):
-        mode = "keyword"
     page = search(services, q, mode=mode, limit=limit, offset=offset)
     keys = {r.paper.id: services.store.key_of(r.paper.id) for r in page.results}
     counts = upvotes(services, [k for k in keys.values() if k is not None])

@@ -57,6 +57,7 @@ class SearchForm:
     year_from: int | None = None
     year_to: int | None = None
     page: int = 1
+    default_mode: str = "keyword"
 
     def full_query(self) -> str:
         parts = [self.q.strip()]
@@ -70,7 +71,7 @@ class SearchForm:
     def params(self) -> dict[str, Any]:
         return {
             "q": self.q,
-            "mode": self.mode if self.mode != "keyword" else None,
+            "mode": self.mode if self.mode != self.default_mode else None,
             "cat": self.cat,
             "org": self.org,
             "from": self.year_from,
@@ -135,7 +136,7 @@ def search_page(
     services: ServicesDep,
     user: CurrentUser,
     q: Annotated[str, Query(max_length=1000, description="Search text and filters.")] = "",
-    mode: Annotated[str, Query(pattern="^(keyword|semantic|hybrid)$")] = "keyword",
+    mode: Annotated[str, Query(pattern="^(keyword|semantic|hybrid|)$")] = "",
     cat: Annotated[str, Query(max_length=100)] = "",
     org: Annotated[str, Query(max_length=200)] = "",
     year_from: Annotated[str, Query(alias="from", max_length=10)] = "",
@@ -153,7 +154,10 @@ def search_page(
         else:
             years.append(None)
             problems.append(f"{label} must be a year between 1900 and 2100, not {text!r}.")
-    form = SearchForm(q, mode, cat, org, years[0], years[1], page)
+    modes = available_modes(services)
+    default = str(getattr(services.settings, "search_mode", "keyword"))
+    default = default if default in modes else "keyword"
+    form = SearchForm(q, mode or default, cat, org, years[0], years[1], page, default)
     if problems:
         view = SearchView(form, error=" ".join(problems))
     else:
@@ -178,7 +182,7 @@ def search_page(
     context = {
         "view": view,
         "form": form,
-        "modes": available_modes(services),
+        "modes": modes,
         "mode_labels": MODE_LABELS,
         "per_page": PER_PAGE,
         "title": f"{form.q} · Search" if form.q else "Search",
