@@ -223,3 +223,37 @@ def test_since_is_the_last_digest_capped_by_the_lookback() -> None:
 )
 def test_person_key(name: str, key: str) -> None:
     assert person_key(name) == key
+
+
+def test_similar_uses_stored_vectors_when_papers_have_them(
+    env: DigestEnv, papers: list[Record]
+) -> None:
+    """Meaning, not words: the list paper's nearest vector wins although no title word is shared."""
+    import numpy as np
+
+    store = env.services.store
+    model = env.services.model_name
+    keys = {n: store.resolve(f"2611.{n:05d}") for n in (1, 5, 8, 10, 11)}
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=384).astype("<f4")
+    rows = []
+    for n, key in keys.items():
+        vector = rng.normal(size=384).astype("<f4")  # unrelated to everything else
+        if n in (10, 5):  # the list paper, and "Graph Neural Networks for Molecules"
+            vector = base + 0.05 * rng.normal(size=384).astype("<f4")
+        rows.append((key, f"hash{n}", vector.astype("<f4").tobytes()))
+    with store.transaction():
+        store.save_embeddings(model, rows)  # type: ignore[attr-defined]
+    now = NOW.isoformat()
+    conn = env.db.conn
+    conn.execute("INSERT INTO users (id, username, username_key, password_hash, created_at)"
+                 " VALUES (9, 'cy', 'cy', 'x', ?)", (now,))  # fmt: skip
+    conn.execute("INSERT INTO lists (id, slug, user_id, name, created_at, updated_at)"
+                 " VALUES (3, 'u', 9, 'reading', ?, ?)", (now, now))  # fmt: skip
+    conn.execute("INSERT INTO list_items (list_id, paper, added_at) VALUES (3, ?, ?)",
+                 (keys[10], now))  # fmt: skip
+    sub = active_subscriber(env, user_id=9, include_trending=False)
+    digest = _digest(env, sub)
+    assert _titles(digest.personal) == ["Graph Neural Networks for Molecules"]
+    reason = "similar to 'Old Paper on Diffusion Distillation Outside the Window' in your list"
+    assert digest.personal[0].reasons == [reason]

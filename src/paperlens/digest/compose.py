@@ -13,7 +13,8 @@ A digest has two sections:
   signal (score > 0: a list of the newest papers is not "trending").
 * **For you**: new papers by followed authors and organisations, in followed
   categories, matching saved searches (all words required), or similar to a
-  paper in the subscriber's reading lists. Each carries every reason it
+  paper in the subscriber's reading lists (cosine of the stored MiniLM
+  vectors, where the papers have them; shared rare title words otherwise). Each carries every reason it
   matched, e.g. ``you follow Jane Doe``.
 
 Never included: papers already sent to the subscriber, papers in their lists
@@ -134,8 +135,9 @@ class Profile:
 class SimilarFinder(Protocol):
     """New papers similar to a subscriber's list papers: ``{new key: (score, seed key)}``.
 
-    The keyword version below stands in until ``rank/similar.py`` offers
-    semantic similarity; that one plugs in here with the same shape.
+    ``ComposeContext._similar`` uses the stored MiniLM vectors (the ones
+    ``rank/similar.py`` searches) where they exist and title-word overlap
+    where they do not; a test or another ranker can replace it.
     """
 
     def __call__(
@@ -162,7 +164,8 @@ class ComposeContext:
         self._search_cache: dict[tuple[str, date], list[tuple[int, float]]] = {}
         self._similar_cache: dict[tuple[int, date], list[tuple[int, float]]] = {}
         self._filters: dict[date, tantivy.Query] = {}
-        self.similar: SimilarFinder = self._keyword_similar
+        self._vectors: _WindowVectors | bool | None = False  # False: not loaded yet
+        self.similar: SimilarFinder = self._similar
 
     # -- subscribers -----------------------------------------------------------
 
@@ -221,6 +224,7 @@ class ComposeContext:
         self._by_follow = index
         self._keysets.clear()
         self._titles = None
+        self._vectors = False
         self._window_start = start
 
     def followed(self, kind: str, value_key: str) -> list[int]:
@@ -316,6 +320,37 @@ class ComposeContext:
         self._search_cache[(text, since)] = hits
         return hits
 
+    def _similar(
+        self, seeds: Sequence[int], *, since: date, per_seed: int
+    ) -> dict[int, tuple[float, int]]:
+        """Semantic (stored MiniLM vectors) where the papers have them, else keyword overlap.
+
+        Only stored vectors are used: composing never loads the model, so a
+        seed without a vector (not embedded yet) falls back to its title words.
+        """
+        if self._vectors is False:
+            self._vectors = _WindowVectors.load(self)
+        vectors = self._vectors if isinstance(self._vectors, _WindowVectors) else None
+        found: dict[int, tuple[float, int]] = {}
+        keyword_seeds = []
+        for seed in seeds:
+            cached = self._similar_cache.get((seed, since))
+            if cached is None:
+                cached = vectors.similar(seed, since, per_seed) if vectors else None
+                if cached is None:
+                    keyword_seeds.append(seed)
+                    continue
+                self._similar_cache[(seed, since)] = cached
+            for key, score in cached:
+                if key not in found or found[key][0] < score:
+                    found[key] = (score, seed)
+        if keyword_seeds:
+            more = self._keyword_similar(keyword_seeds, since=since, per_seed=per_seed)
+            for key, (score, seed) in more.items():
+                if key not in found or found[key][0] < score:
+                    found[key] = (score, seed)
+        return found
+
     def _keyword_similar(
         self, seeds: Sequence[int], *, since: date, per_seed: int
     ) -> dict[int, tuple[float, int]]:
@@ -338,6 +373,56 @@ class ComposeContext:
                 if key not in found or found[key][0] < score:
                     found[key] = (score, seed)
         return found
+
+
+MIN_SIMILARITY = 0.45
+"""Cosine of MiniLM vectors below which a new paper is not called "similar"."""
+
+
+class _WindowVectors:
+    """The window's stored embeddings as one normalised matrix, and seed look-ups."""
+
+    def __init__(self, ctx: ComposeContext, model: str, keys: list[int], matrix: Any) -> None:
+        import numpy as np
+
+        self.ctx = ctx
+        self.model = model
+        self.keys = np.array(keys, dtype=np.int64)
+        self.days = np.array([ctx._shown[k].toordinal() for k in keys], dtype=np.int64)
+        self.matrix = matrix
+
+    @classmethod
+    def load(cls, ctx: ComposeContext) -> _WindowVectors | None:
+        import numpy as np
+
+        try:
+            model = ctx.services.model_name
+        except Exception:  # no embedding setup at all: keyword similarity only
+            return None
+        stored = ctx.db.embeddings_for(model, sorted(ctx._shown))
+        if not stored:
+            return None
+        keys = sorted(stored)
+        matrix = np.vstack([np.frombuffer(stored[k], dtype="<f4") for k in keys])
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+        return cls(ctx, model, keys, matrix / np.where(norms == 0, 1.0, norms))
+
+    def similar(self, seed: int, since: date, limit: int) -> list[tuple[int, float]] | None:
+        """Window papers nearest to ``seed``; None when the seed has no stored vector."""
+        import numpy as np
+
+        raw = self.ctx.db.embeddings_for(self.model, [seed]).get(seed)
+        if raw is None:
+            return None
+        vector = np.frombuffer(raw, dtype="<f4")
+        if vector.shape[0] != self.matrix.shape[1]:
+            return None
+        vector = vector / (np.linalg.norm(vector) or 1.0)
+        sims = self.matrix @ vector
+        ok = (sims >= MIN_SIMILARITY) & (self.days >= since.toordinal()) & (self.keys != seed)
+        candidates = np.flatnonzero(ok)
+        top = candidates[np.argsort(-sims[candidates], kind="stable")[:limit]]
+        return [(int(self.keys[i]), float(sims[i])) for i in top]
 
 
 class _TitleIndex:

@@ -300,6 +300,20 @@ class DigestStore:
                     out[uid][1].add(int(paper))
         return out
 
+    def embeddings_for(self, model: str, keys: Sequence[int]) -> dict[int, bytes]:
+        """Stored vectors of ``model`` for ``keys`` (papers without one are left out)."""
+        if "embeddings" not in self._tables():
+            return {}
+        out: dict[int, bytes] = {}
+        for chunk in _chunks(list(keys)):
+            marks = ",".join("?" * len(chunk))
+            for paper, vector in self.conn.execute(
+                f"SELECT paper, vector FROM embeddings WHERE model=? AND paper IN ({marks})",
+                (model, *chunk),
+            ):
+                out[int(paper)] = bytes(vector)
+        return out
+
     def _tables(self) -> set[str]:
         return {
             r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
