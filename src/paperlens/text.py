@@ -11,7 +11,6 @@ import functools
 import re
 import unicodedata
 
-_WS_RE = re.compile(r"\s+")
 # ASCII punctuation (and "_") to spaces: str.translate is several times faster
 # than a regex substitution, and most titles and abstracts are pure ASCII.
 _ASCII_NON_WORD = str.maketrans(
@@ -22,8 +21,15 @@ _TEX_CMD_RE = re.compile(r"\\[a-zA-Z]+\*?")
 
 
 def clean_whitespace(text: str) -> str:
-    """Collapse arXiv's hard line breaks and runs of spaces into single spaces."""
-    return _WS_RE.sub(" ", text).strip()
+    """Collapse arXiv's hard line breaks and runs of spaces into single spaces.
+
+    Fast path: once newlines are spaces and the ends stripped, a printable
+    string with no double space holds no other whitespace, so it is clean.
+    """
+    s = text.replace("\n", " ").strip()
+    if "  " in s or not s.isprintable():
+        return " ".join(s.split())
+    return s
 
 
 def fold(text: str) -> str:

@@ -236,7 +236,8 @@ def _unreadable(data: bytes) -> bool:
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return exc.start < len(head) - 4
+        # The one forgiven error: a character cut where a full-size head ends.
+        return not (len(head) >= 65536 and exc.reason == "unexpected end of data")
     return False
 
 
