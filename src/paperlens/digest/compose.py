@@ -14,8 +14,8 @@ A digest has two sections:
 * **For you**: new papers by followed authors and organisations, in followed
   categories, matching saved searches (all words required), or similar to a
   paper in the subscriber's reading lists (cosine of the stored MiniLM
-  vectors, where the papers have them; shared rare title words otherwise). Each carries every reason it
-  matched, e.g. ``you follow Jane Doe``.
+  vectors, where the papers have them; shared rare title words otherwise).
+  Each carries every reason it matched, e.g. ``you follow Jane Doe``.
 
 Never included: papers already sent to the subscriber, papers in their lists
 and papers they marked not interested. A digest with no papers is empty and

@@ -41,7 +41,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, Protocol
 
-import psutil
+import psutil  # type: ignore[import-untyped]
 
 from paperlens.digest.send import Outcome, RateLimiter, Result, envelope_sender
 from paperlens.digest.settings import DigestSettings
@@ -81,7 +81,7 @@ def owner_alive(owner: str | None) -> bool | None:
     if host != socket.gethostname():
         return None
     try:
-        return abs(psutil.Process(pid).create_time() - start) < 0.01
+        return bool(abs(psutil.Process(pid).create_time() - start) < 0.01)
     except psutil.Error:
         return False
 

@@ -23,51 +23,60 @@ class DigestSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="PAPERLENS_", extra="ignore")
 
-    smtp_host: str = Field("127.0.0.1", description="SMTP server host.")
-    smtp_port: int = Field(25, ge=1, le=65535, description="SMTP server port.")
+    smtp_host: str = Field(default="127.0.0.1", description="SMTP server host.")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP server port.")
     smtp_tls: Literal["starttls", "ssl", "none"] = Field(
-        "none", description="starttls (port 587), ssl (implicit TLS, port 465) or none."
+        default="none", description="starttls (port 587), ssl (implicit TLS, port 465) or none."
     )
-    smtp_user: str | None = Field(None, description="SMTP login, if the server wants one.")
-    smtp_password: str | None = Field(None, description="SMTP password.")
+    smtp_user: str | None = Field(default=None, description="SMTP login, if the server wants one.")
+    smtp_password: str | None = Field(default=None, description="SMTP password.")
     smtp_timeout: float = Field(
-        30.0, gt=0, description="Seconds to wait for the server at every step before the data."
+        default=30.0,
+        gt=0,
+        description="Seconds to wait for the server at every step before the data.",
     )
     smtp_data_timeout: float = Field(
-        600.0,
+        default=600.0,
         gt=0,
         description="Seconds to wait for the reply to the end of a message (RFC 5321 4.5.3.2.6).",
     )
     mail_from: str = Field(
-        "paperlens <digest@localhost>", description="From: address of every message."
+        default="paperlens <digest@localhost>", description="From: address of every message."
     )
     base_url: str = Field(
-        "http://127.0.0.1:8000", description="Public address of the site, used in every link."
+        default="http://127.0.0.1:8000",
+        description="Public address of the site, used in every link.",
     )
     mail_rate_per_minute: float = Field(
-        60.0, ge=0, description="Most messages sent per minute (0 = no limit)."
+        default=60.0, ge=0, description="Most messages sent per minute (0 = no limit)."
     )
     mail_retry_base_seconds: float = Field(
-        60.0, gt=0, description="First retry delay; doubles with every temporary failure."
+        default=60.0, gt=0, description="First retry delay; doubles with every temporary failure."
     )
-    mail_retry_max_seconds: float = Field(6 * 3600.0, gt=0, description="Longest retry delay.")
+    mail_retry_max_seconds: float = Field(
+        default=6 * 3600.0, gt=0, description="Longest retry delay."
+    )
     mail_max_attempts: int = Field(
-        8, ge=1, description="Attempts before a temporarily failing message is marked failed."
+        default=8,
+        ge=1,
+        description="Attempts before a temporarily failing message is marked failed.",
     )
     mail_max_bounces: int = Field(
-        3, ge=1, description="Consecutive permanent failures before a subscriber is paused."
+        default=3, ge=1, description="Consecutive permanent failures before a subscriber is paused."
     )
     confirm_ttl_hours: float = Field(
-        48.0, gt=0, description="How long a confirmation link stays valid."
+        default=48.0, gt=0, description="How long a confirmation link stays valid."
     )
     confirm_cooldown_minutes: float = Field(
-        15.0, ge=0, description="No second confirmation mail to one address within this time."
+        default=15.0,
+        ge=0,
+        description="No second confirmation mail to one address within this time.",
     )
     confirm_max_per_day: int = Field(
-        3, ge=1, description="Most confirmation mails to one address per UTC day."
+        default=3, ge=1, description="Most confirmation mails to one address per UTC day."
     )
     secret_key: str | None = Field(
-        None,
+        default=None,
         description="Key signing confirmation and unsubscribe links; "
         "generated into the data dir on first use when unset.",
     )

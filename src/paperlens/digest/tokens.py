@@ -52,7 +52,7 @@ class Tokens:
 
     def read_confirm(self, token: str, *, max_age_s: float) -> ConfirmClaim:
         try:
-            data = self._confirm.loads(token, max_age=max_age_s)
+            data = self._confirm.loads(token, max_age=int(max_age_s))
         except SignatureExpired:
             raise InvalidToken(
                 "this confirmation link has expired; subscribe again to get a new one"

@@ -125,7 +125,9 @@ _OUT_N = _OUT_COLUMNS.count(",") + 1
 
 
 def _out(row: Sequence[Any], message: bytes | None = None) -> OutboxRow:
-    return OutboxRow(*row, message=message)
+    out = OutboxRow(*row)
+    out.message = message
+    return out
 
 
 class DigestStore:
@@ -414,7 +416,8 @@ class DigestStore:
     def outbox(
         self, *, states: Sequence[str] = (), sub_id: int | None = None, limit: int = 1000
     ) -> list[OutboxRow]:
-        sql, args = f"SELECT {_OUT_COLUMNS} FROM digest_outbox WHERE 1=1", []
+        sql = f"SELECT {_OUT_COLUMNS} FROM digest_outbox WHERE 1=1"
+        args: list[Any] = []
         if states:
             sql += f" AND state IN ({','.join('?' * len(states))})"
             args.extend(states)
