@@ -85,7 +85,8 @@ def atom(feed: Feed, *, base: str, self_path: str) -> bytes:
             sub(entry, "category", term=cat)
         if paper.abstract:
             sub(entry, "summary", paper.abstract, type="text")
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="utf-8")
+    body: bytes = ET.tostring(root, encoding="utf-8")
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + body
 
 
 def json_feed(feed: Feed, *, base: str, self_path: str) -> bytes:

@@ -10,7 +10,7 @@ tokens; the API has no cookie-authenticated writes to protect.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -41,6 +41,7 @@ from paperlens.rank.listings import Kind, listing, newest
 from paperlens.rank.more_like_this import similar_to
 from paperlens.rank.search import search
 from paperlens.rank.trending import TrendingWeights, window_bounds
+from paperlens.store.browse import Order as BrowseOrder
 from paperlens.store.trending import TrendingQueries
 from paperlens.web.deps import CurrentUser, ServicesDep
 from paperlens.web.pages.paper import latest_signals, resolve_paper, sightings
@@ -53,7 +54,7 @@ _ERRORS: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorResponse, "description": "No such paper, author, list..."},
     422: {"model": ErrorResponse, "description": "A parameter is out of range or malformed."},
 }
-router = APIRouter(prefix="/api/v1", tags=["api"], responses=_ERRORS)  # type: ignore[arg-type]
+router = APIRouter(prefix="/api/v1", tags=["api"], responses=_ERRORS)
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Items per page (1-100).")]
 Offset = Annotated[int, Query(ge=0, le=10_000, description="Items to skip (0-10000).")]
@@ -162,7 +163,9 @@ def search_api(
     if mode not in modes:
         mode = "keyword"
     if not q.strip():
-        return SearchResponse(query=q, mode=mode, items=[], total=0, limit=limit, offset=offset)
+        return SearchResponse(
+            query=q, mode=mode, items=[], total=0, limit=limit, offset=offset, next=None
+        )
     page = search(services, q, mode=mode, limit=limit, offset=offset)
     keys = {r.paper.id: services.store.key_of(r.paper.id) for r in page.results}
     counts = upvotes(services, [k for k in keys.values() if k is not None])
@@ -253,8 +256,8 @@ def _listing(
         services,
         kind,
         name.strip(),
-        order=order,
-        limit=limit,  # type: ignore[arg-type]
+        order=cast(BrowseOrder, order),
+        limit=limit,
         offset=offset,
     )
     counts = upvotes(services, [k for k, _ in result.papers])

@@ -109,7 +109,7 @@ def _category(
     papers = _load(services, keys)
     result = Listing("category", name, order, papers, total)
     if with_context and papers:
-        dates = [p.featured or p.published for _, p in papers if p.featured or p.published]
+        dates = [d for _, p in papers if (d := p.featured or p.published) is not None]
         result.last = max(dates) if dates and order == "newest" and offset == 0 else None
         counts: dict[str, int] = {}
         for _, paper in papers:

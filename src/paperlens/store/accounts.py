@@ -262,7 +262,8 @@ class AccountStore:
         return bool(cur.rowcount)
 
     def update_item(self, list_id: int, paper: int, *, note: str | None, read: bool | None) -> bool:
-        sets, args = [], []
+        sets: list[str] = []
+        args: list[object] = []
         if note is not None:
             sets.append("note=?")
             args.append(note)

@@ -109,7 +109,7 @@ def _cookie(scope: Scope, name: str) -> str | None:
             for part in value.decode("latin-1").split(";"):
                 k, _, v = part.strip().partition("=")
                 if k == name and v:
-                    return v
+                    return str(v)
     return None
 
 

@@ -75,8 +75,11 @@ def require_user(request: Request, user: Annotated[User | None, Depends(current_
     if user is None:
         path = request.url.path
         if request.method not in SAFE_METHODS:
-            path = _local_path(request, request.headers.get("hx-current-url"))
-            path = path or _local_path(request, request.headers.get("referer")) or "/"
+            path = (
+                _local_path(request, request.headers.get("hx-current-url"))
+                or _local_path(request, request.headers.get("referer"))
+                or "/"
+            )
         elif request.url.query:
             path += "?" + request.url.query
         raise LoginRequired(path)

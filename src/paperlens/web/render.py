@@ -61,7 +61,7 @@ def fmt_date(value: date | datetime | str | None, style: str = "long") -> str:
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
-            return value
+            return str(value)
     if style == "short":
         return f"{value:%b} {value.day}"
     if isinstance(value, datetime):

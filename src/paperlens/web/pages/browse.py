@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, cast
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from paperlens.accounts.votes import upvotes
 from paperlens.rank.listings import Kind, listing
+from paperlens.store.browse import Order
 from paperlens.web.deps import CurrentUser, ServicesDep, check_csrf
 from paperlens.web.render import render
 
@@ -35,8 +36,8 @@ def _listing_page(
         services,
         kind,
         name,
-        order=order,
-        limit=PER_PAGE,  # type: ignore[arg-type]
+        order=cast(Order, order),
+        limit=PER_PAGE,
         offset=(page - 1) * PER_PAGE,
     )
     counts = upvotes(services, [k for k, _ in result.papers], user_id=user.id if user else None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse
 from paperlens.accounts.votes import Upvotes, upvotes
 from paperlens.errors import InvalidQuery
 from paperlens.rank.more_like_this import semantic_ready
-from paperlens.rank.search import MODES, SearchResult, search
+from paperlens.rank.search import MODES, Mode, SearchResult, search
 from paperlens.services import Services
 from paperlens.web.deps import CurrentUser, ServicesDep, check_csrf
 from paperlens.web.render import is_htmx, query_string, render
@@ -103,7 +103,7 @@ def run_search(
     try:
         if form.org.strip():
             org = form.org.strip().casefold()
-            page = search(services, query, mode=mode, limit=ORG_SCAN)  # type: ignore[arg-type]
+            page = search(services, query, mode=cast(Mode, mode), limit=ORG_SCAN)
             kept = [
                 r for r in page.results if any(org == o.casefold() for o in r.paper.organisations)
             ]
@@ -114,8 +114,8 @@ def run_search(
             page = search(
                 services,
                 query,
-                mode=mode,
-                limit=per_page,  # type: ignore[arg-type]
+                mode=cast(Mode, mode),
+                limit=per_page,
                 offset=view.offset,
             )
             view.total, view.results = page.total, page.results
@@ -144,7 +144,8 @@ def search_page(
     page: Annotated[int, Query(ge=1, le=500)] = 1,
 ) -> HTMLResponse:
     # Years arrive as text: a browser sends an empty field as "from=", not as nothing.
-    years, problems = [], []
+    years: list[int | None] = []
+    problems: list[str] = []
     for label, text in (("From year", year_from), ("To year", year_to)):
         text = text.strip()
         if not text:
