@@ -135,10 +135,13 @@ class Renderer:
         subject = f"{SITE_NAME}: {count} new paper{'s' if count != 1 else ''}"
         if first:
             subject += f": {first}"
+        unsubscribe = self.links.unsubscribe(sub)  # signed once, used three times
         context = {
             "digest": digest,
             "sub": sub,
             "links": self.links,
+            "unsubscribe_url": unsubscribe,
+            "manage_url": self.links.manage(sub),
             "site": SITE_NAME,
             "count": count,
             "cadence": "daily" if sub.cadence == "daily" else "weekly",
@@ -151,7 +154,7 @@ class Renderer:
             text=self._text.get_template("digest.txt").render(context),
             html=self._html.get_template("digest.html").render(context),
             idstring=f"digest.{sub.id}.{digest.period}",
-            unsubscribe=self.links.unsubscribe(sub),
+            unsubscribe=unsubscribe,
             now=now,
         )
 
