@@ -98,13 +98,16 @@ class SmtpTransport:
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(cafile=s.smtp_ca_file)
         smtp: smtplib.SMTP
-        if s.smtp_tls == "ssl":
-            smtp = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout,
-                                    context=context)  # fmt: skip
-        else:
-            smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout)
+        try:
+            if s.smtp_tls == "ssl":
+                smtp = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout,
+                                        context=context)  # fmt: skip
+            else:
+                smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout)
+        except ssl.SSLCertVerificationError as exc:
+            raise _untrusted(s, exc) from None
         if smtp.sock is not None:
             # The final dot is a small write after the body: with Nagle's algorithm
             # it waits for the server's delayed ACK (~40 ms a message on Linux).
@@ -125,6 +128,9 @@ class SmtpTransport:
         except smtplib.SMTPNotSupportedError as exc:
             smtp.close()
             raise ConfigError(f"{s.smtp_host}:{s.smtp_port}: {exc}") from None
+        except ssl.SSLCertVerificationError as exc:
+            smtp.close()
+            raise _untrusted(s, exc) from None
         except BaseException:
             smtp.close()
             raise
@@ -238,6 +244,14 @@ class SmtpTransport:
             self._drop()
         permanent = permanent_ok and 500 <= code < 600
         return Result(Outcome.PERMANENT if permanent else Outcome.TEMPORARY, stage, code, text)
+
+
+def _untrusted(s: DigestSettings, exc: ssl.SSLCertVerificationError) -> ConfigError:
+    """A certificate we cannot verify is a setup problem, not a reason to retry."""
+    return ConfigError(
+        f"{s.smtp_host}:{s.smtp_port}: the SMTP server's certificate is not trusted "
+        f"({exc.verify_message}); set PAPERLENS_SMTP_CA_FILE to its CA, or fix the server"
+    )
 
 
 def _peer_spoke(smtp: smtplib.SMTP) -> bool:

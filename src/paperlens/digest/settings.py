@@ -28,6 +28,11 @@ class DigestSettings(BaseSettings):
     smtp_tls: Literal["starttls", "ssl", "none"] = Field(
         default="none", description="starttls (port 587), ssl (implicit TLS, port 465) or none."
     )
+    smtp_ca_file: Path | None = Field(
+        default=None,
+        description="PEM file of CA certificates to trust for SMTP TLS (a private CA); "
+        "the system's store otherwise.",
+    )
     smtp_user: str | None = Field(default=None, description="SMTP login, if the server wants one.")
     smtp_password: str | None = Field(default=None, description="SMTP password.")
     smtp_timeout: float = Field(
