@@ -303,3 +303,21 @@ def test_bad_settings_are_refused(env: DigestEnv, values: dict[str, object], err
     sub = active_subscriber(env)
     with pytest.raises(prefs.InvalidSetting, match=error):
         prefs.update_settings(env, sub, **values)
+
+
+def test_hostile_titles_and_names_are_escaped_in_the_html_part(
+    env: DigestEnv, smtp_server: SmtpServer
+) -> None:
+    from digest_support import TODAY, add_records, record
+
+    hostile = '<script>alert("t")</script><img src=x onerror=alert(1)>'
+    add_records(
+        env.services,
+        [record(78, hostile, day=TODAY, upvotes=50, authors=["<b>Mallory</b>"],
+                abstract="An <iframe src=//evil> abstract")],
+    )  # fmt: skip
+    active_subscriber(env)
+    run(env)
+    html = html_part(smtp_server.messages[0].message)
+    assert "<script" not in html and "<img" not in html and "<iframe" not in html
+    assert "&lt;script&gt;" in html and "&lt;b&gt;Mallory&lt;/b&gt;" in html
