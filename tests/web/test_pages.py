@@ -23,6 +23,8 @@ def test_home_shows_the_latest_day_ranked_with_why(client: TestClient) -> None:
     assert 'rel="alternate" type="application/atom+xml"' in html
     assert 'href="/feeds/trending/daily.atom"' in html
     assert 'aria-current="page">Daily' in html
+    # A quiet day is topped up with the best recent papers, in their own section.
+    assert "Also worth reading" in html and "An older paper" in html
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -28,6 +28,7 @@ from paperlens.web.trending_cache import TrendingCache, trending_slice
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 PER_PAGE = 30
+SHORT_DAY = 10
 _WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 _DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -125,6 +126,38 @@ def trending_view(
     )
 
 
+def recent_best(
+    services: Services,
+    cache: TrendingCache,
+    day: date,
+    *,
+    user: User | None,
+    exclude: set[int],
+    months: int = 36,
+) -> TrendingView | None:
+    """The best papers of the months up to ``day``, for a quiet day's page.
+
+    Walks back month by month (each month's scores are cached) until it has
+    ``SHORT_DAY`` papers, then orders them by score; so a small store or a
+    weekend still opens on something worth reading.
+    """
+    items: list[TrendingItem] = []
+    first = day
+    cursor = day
+    for _ in range(months):
+        view = trending_view(services, cache, "monthly", cursor, user=user, limit=SHORT_DAY * 2)
+        items.extend(i for i in view.items if i.key not in exclude)
+        first = view.start
+        if len(items) >= SHORT_DAY:
+            break
+        cursor = view.start - timedelta(days=1)
+    if not items:
+        return None
+    items = sorted(items, key=lambda i: -i.score)[:SHORT_DAY]
+    counts = upvotes(services, [i.key for i in items], user_id=user.id if user else None)
+    return TrendingView("recent", day, first, day, items, len(items), counts, None, None, 0)
+
+
 def _page(
     request: Request,
     services: Services,
@@ -138,9 +171,13 @@ def _page(
 ) -> HTMLResponse:
     cache: TrendingCache = request.app.state.trending
     view = trending_view(services, cache, window, day, user=user, offset=(page - 1) * PER_PAGE)
+    more: TrendingView | None = None
+    if window == "daily" and page == 1 and view.total < SHORT_DAY:
+        more = recent_best(services, cache, day, user=user, exclude={i.key for i in view.items})
     feed_base = f"/feeds/trending/{window}"
     context: dict[str, Any] = {
         "view": view,
+        "more": more,
         "page": page,
         "per_page": PER_PAGE,
         "note": note,
