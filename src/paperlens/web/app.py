@@ -20,6 +20,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -43,11 +44,12 @@ _CSP = (
     "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
+# Swagger UI (vendored, no CDN) starts itself with an inline script.
 _DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: "
-    "https://fastapi.tiangolo.com; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; frame-ancestors 'none'"
 )
+_SWAGGER = "/static/vendor/swagger-ui-5.35.0"
 
 
 class CachedStatic(StaticFiles):
@@ -167,7 +169,7 @@ def create_app(services: Services, *, cookie_secure: str | None = None) -> FastA
             '`{"error": {"status": ..., "code": ..., "message": ...}}`.'
         ),
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )
@@ -189,6 +191,17 @@ def create_app(services: Services, *, cookie_secure: str | None = None) -> FastA
         app.include_router(digest.router)
     app.include_router(routes.router)
     app.include_router(feeds.router)
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/api/v1/openapi.json",
+            title="paperlens API",
+            swagger_js_url=f"{_SWAGGER}/swagger-ui-bundle.js",
+            swagger_css_url=f"{_SWAGGER}/swagger-ui.css",
+            swagger_favicon_url="/static/icon.svg",
+        )
+
     _error_handlers(app)
     return app
 
