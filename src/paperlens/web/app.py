@@ -188,7 +188,7 @@ def create_app(services: Services, *, cookie_secure: str | None = None) -> FastA
     except ImportError:
         pass
     else:
-        app.include_router(digest.router)
+        app.include_router(digest.router, include_in_schema=False)  # pages, not API
     app.include_router(routes.router)
     app.include_router(feeds.router)
 
