@@ -161,7 +161,7 @@ def _ready_modes(services: Services, modes: list[str], *, quiet: bool) -> list[s
     """Embed what is missing before a semantic or hybrid run; drop them if the model is absent."""
     if not any(m != "keyword" for m in modes):
         return modes
-    from paperlens.cli.app import embed_step  # type: ignore[attr-defined]
+    from paperlens.cli.app import embed_step
 
     if embed_step(services, quiet=quiet) is None:
         if "keyword" not in modes:
