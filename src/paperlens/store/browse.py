@@ -125,21 +125,10 @@ class BrowseQueries:
         self, *, before: date | None = None, after: date | None = None
     ) -> date | None:
         """The nearest shown date with papers strictly before ``before`` or after ``after``."""
+        from paperlens.store.trending import _nearest
+
         if before is not None:
-            sql = (
-                "SELECT max(d) FROM (SELECT max(featured) AS d FROM papers WHERE featured < ?"
-                " UNION ALL SELECT max(published) FROM papers"
-                " WHERE published < ? AND featured IS NULL)"
-            )
-            bound = before.isoformat()
-        elif after is not None:
-            sql = (
-                "SELECT min(d) FROM (SELECT min(featured) AS d FROM papers WHERE featured > ?"
-                " UNION ALL SELECT min(published) FROM papers"
-                " WHERE published > ? AND featured IS NULL)"
-            )
-            bound = after.isoformat()
-        else:
-            raise ValueError("give before or after")
-        row = self._conn.execute(sql, (bound, bound)).fetchone()
-        return date.fromisoformat(row[0][:10]) if row and row[0] else None
+            return _nearest(self._conn, "<", before.isoformat(), descending=True)
+        if after is not None:
+            return _nearest(self._conn, ">", after.isoformat(), descending=False)
+        raise ValueError("give before or after")

@@ -44,7 +44,7 @@ class TrendingQueries:
             "SELECT key, featured FROM papers WHERE featured BETWEEN ? AND ? "
             "UNION ALL "
             "SELECT key, published FROM papers "
-            "WHERE published BETWEEN ? AND ? AND featured IS NULL",
+            "WHERE published BETWEEN ? AND ? AND +featured IS NULL",
             (start.isoformat(), end.isoformat(), start.isoformat(), end.isoformat()),
         ).fetchall()
         return [(int(k), date.fromisoformat(d[:10])) for k, d in rows]
@@ -62,7 +62,7 @@ class TrendingQueries:
             f"WHERE kind IN ({marks}) AND paper IN ("
             " SELECT key FROM papers WHERE featured BETWEEN ? AND ?"
             " UNION ALL"
-            " SELECT key FROM papers WHERE published BETWEEN ? AND ? AND featured IS NULL"
+            " SELECT key FROM papers WHERE published BETWEEN ? AND ? AND +featured IS NULL"
             ") ORDER BY paper, kind, source, observed_at"
         )
         rows = self._conn.execute(sql, (*kinds, *window, *window)).fetchall()
@@ -75,12 +75,26 @@ class TrendingQueries:
         install, a weekend), instead of an empty list.
         """
         bound = on_or_before.isoformat()
-        row = self._conn.execute(
-            "SELECT max(d) FROM ("
-            " SELECT max(featured) AS d FROM papers WHERE featured <= ?"
-            " UNION ALL"
-            " SELECT max(published) FROM papers WHERE published <= ? AND featured IS NULL"
-            ")",
-            (bound, bound),
-        ).fetchone()
-        return date.fromisoformat(row[0][:10]) if row and row[0] else None
+        return _nearest(self._conn, "<=", bound, descending=True)
+
+
+def _nearest(conn: Any, op: str, bound: str, *, descending: bool) -> date | None:
+    """The nearest shown date on one side of ``bound``, from two index walks.
+
+    ``+featured`` keeps SQLite off the ``featured`` index for the IS NULL test
+    (it would otherwise scan every unfeatured paper); each half walks its own
+    date index from ``bound`` and stops at the first row.
+    """
+    order = "DESC" if descending else "ASC"
+    found = []
+    for sql in (
+        f"SELECT featured FROM papers WHERE featured {op} ? ORDER BY featured {order} LIMIT 1",
+        f"SELECT published FROM papers INDEXED BY papers_published WHERE published {op} ? "
+        f"AND +featured IS NULL ORDER BY published {order} LIMIT 1",
+    ):
+        row = conn.execute(sql, (bound,)).fetchone()
+        if row and row[0]:
+            found.append(date.fromisoformat(row[0][:10]))
+    if not found:
+        return None
+    return max(found) if descending else min(found)
