@@ -70,7 +70,9 @@ def trending_paths(db: Path) -> list[str]:
     return paths
 
 
-async def hammer(base: str, paths: list[str], *, clients: int, seconds: float) -> dict[str, Any]:
+async def hammer(
+    base: str, paths: list[str], *, clients: int, seconds: float, cached: bool = True
+) -> dict[str, Any]:
     latencies: list[float] = []
     errors = 0
     statuses: dict[int, int] = {}
@@ -93,7 +95,12 @@ async def hammer(base: str, paths: list[str], *, clients: int, seconds: float) -
             latencies.append((time.perf_counter() - started) * 1000)
 
     started = time.perf_counter()
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+    # A session cookie (unknown to the server, so the visitor is still anonymous)
+    # bypasses the anonymous page cache: every request renders.
+    cookies = None if cached else {"pl_session": "bench-no-cache"}
+    async with httpx.AsyncClient(
+        base_url=base, limits=limits, timeout=60, cookies=cookies
+    ) as client:
         await asyncio.gather(*(one(client, random.Random(i)) for i in range(clients)))
     wall = time.perf_counter() - started
     return {
@@ -135,6 +142,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--name", default=None, help="result file name under bench/out/")
+    parser.add_argument(
+        "--no-page-cache",
+        action="store_true",
+        help="bypass the 10 s anonymous page cache, so every request renders",
+    )
     args = parser.parse_args()
     ids = paper_ids(args.db)
     pages = {
@@ -148,13 +160,16 @@ def main() -> None:
     results: dict[str, Any] = {}
     try:
         for kind, paths in pages.items():
-            asyncio.run(hammer(base, paths, clients=5, seconds=3))  # warm caches
+            cached = not args.no_page_cache
+            asyncio.run(hammer(base, paths, clients=5, seconds=3, cached=cached))  # warm up
             results[kind] = asyncio.run(
-                hammer(base, paths, clients=args.clients, seconds=args.seconds)
+                hammer(base, paths, clients=args.clients, seconds=args.seconds, cached=cached)
             )
             r = results[kind]
-            print(f"{kind:14} {r['rps']:8.1f} req/s  p50 {r['p50_ms']} ms  p95 {r['p95_ms']} ms  "
-                  f"p99 {r['p99_ms']} ms  errors {r['errors']}")  # fmt: skip
+            print(
+                f"{kind:14} {r['rps']:8.1f} req/s  p50 {r['p50_ms']} ms  "
+                f"p95 {r['p95_ms']} ms  p99 {r['p99_ms']} ms  errors {r['errors']}"
+            )
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -164,8 +179,15 @@ def main() -> None:
         .fetchone()[0]
     )
     name = args.name or f"web_load-{papers}"
-    path = write(name, {"papers": papers, "clients": args.clients, "seconds": args.seconds,
-                        "workers": args.workers, "pages": results})  # fmt: skip
+    result = {
+        "papers": papers,
+        "clients": args.clients,
+        "seconds": args.seconds,
+        "workers": args.workers,
+        "page_cache": not args.no_page_cache,
+        "pages": results,
+    }
+    path = write(name + ("-nocache" if args.no_page_cache else ""), result)
     print(f"wrote {path}")
 
 
