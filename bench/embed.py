@@ -63,6 +63,9 @@ def main() -> None:
     ap.add_argument("--texts", type=int, default=2000)
     ap.add_argument("--batch-sizes", default="8,16,32,64,128")
     ap.add_argument("--precisions", default="fp32,bf16")
+    ap.add_argument(
+        "--threads", default="0", help="comma list of torch thread counts; 0 = torch's default"
+    )
     ap.add_argument("--compare", type=int, default=200, help="texts for the bf16/fp32 comparison")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=str(ROOT / "bench" / "out" / "embed.json"))
@@ -88,13 +91,27 @@ def main() -> None:
     }
     print(f"{len(texts)} texts, mean {result['mean_chars']:.0f} chars; {result['machine']}")
     embedders = {p: load_embedder(device="cpu", precision=p) for p in args.precisions.split(",")}
-    for precision, embedder in embedders.items():
-        result["max_tokens"] = embedder.max_tokens
-        for bs in map(int, args.batch_sizes.split(",")):
-            rate, _ = throughput(embedder, texts, bs)
-            row = {"precision": precision, "batch_size": bs, "papers_per_s": rate}
-            result["rows"].append(row)
-            print(f"{precision:5} batch {bs:4d}: {rate:7.1f} papers/s", flush=True)
+    default_threads = torch.get_num_threads()
+    for threads in [int(t) or default_threads for t in args.threads.split(",")]:
+        torch.set_num_threads(threads)
+        for precision, embedder in embedders.items():
+            result["max_tokens"] = embedder.max_tokens
+            for bs in map(int, args.batch_sizes.split(",")):
+                rate, _ = throughput(embedder, texts, bs)
+                row = {
+                    "precision": precision,
+                    "threads": threads,
+                    "batch_size": bs,
+                    "papers_per_s": rate,
+                    "load_avg": os.getloadavg()[0],
+                }
+                result["rows"].append(row)
+                print(
+                    f"{precision:5} {threads} threads batch {bs:4d}: {rate:7.1f} papers/s "
+                    f"(load {row['load_avg']:.1f})",
+                    flush=True,
+                )
+    torch.set_num_threads(default_threads)
 
     if {"fp32", "bf16"} <= embedders.keys():
         sample = sample_abstracts()[: args.compare]
