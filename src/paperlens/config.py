@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     hybrid_alpha: float = Field(
         0.5, ge=0.0, le=1.0, description="Weight of keyword (BM25) scores in weighted fusion."
     )
+    normalise: str = Field(
+        "max", description="Score normalisation for weighted fusion: max, minmax or zscore."
+    )
     rrf_k: int = Field(60, ge=1, description="The k of reciprocal-rank fusion.")
     fusion_depth: int = Field(
         100, ge=10, description="Candidates taken from each ranker before fusing."

@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 
 from paperlens.accounts.votes import seed_demo_votes
-from paperlens.cli.app import DbOption, app, err, keyword_sync, out, services_for
+from paperlens.cli.app import DbOption, app, embed_step, err, keyword_sync, out, services_for
 from paperlens.cli.serve import display_host, serve_app
 from paperlens.ingest import ingest
 from paperlens.rank.search import search
@@ -71,6 +71,10 @@ def demo_command(
                 "'demo data' on every page; --no-demo-votes to skip)"
             )
         keyword_sync(services, quiet=True)
+        if services.settings.embed:
+            embedded = embed_step(services, quiet=False)
+            if embedded and embedded["embedded"]:
+                err.print(f"Embedded {embedded['embedded']:,} papers for search by meaning")
         stats = services.store.stats()
         out.print(f"{stats['papers']:,} papers, {stats['authors']:,} authors in the store.")
         page = search(services, query, limit=5)

@@ -66,7 +66,7 @@ def run_mode(
     for query in qset.queries:
         t0 = time.perf_counter()
         try:
-            page = search(services, query.text, mode=mode, limit=depth)  # type: ignore[arg-type]
+            page = search(services, query.text, mode=mode, limit=depth, snippets=False)  # type: ignore[arg-type]
         except InvalidQuery as exc:
             run.errors[query.id] = str(exc)
             run.rankings[query.id] = []

@@ -14,6 +14,7 @@ as query-parser text, so no user input is ever interpreted as syntax.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import shutil
@@ -84,6 +85,10 @@ class FulltextIndex:
         self.directory = directory
         self.schema = _schema()
         self.terms = _analyzer(stopwords=False)
+        # Snippets and matched terms stem every word of every shown abstract.
+        self.stem = functools.lru_cache(maxsize=200_000)(
+            lambda word: tuple(self.terms.analyze(word))
+        )
         self.query_terms = _analyzer(stopwords=True)
         self._index = self._open()
 
@@ -314,6 +319,29 @@ class FulltextIndex:
         searcher = self._index.searcher()
         result = searcher.search(restricted, limit=len(keys), count=False)
         return {int(searcher.doc(a)["key"][0]) for _s, a in result.hits}
+
+    def scores_for(
+        self, parsed: ParsedQuery, keys: Sequence[int], *, match_all: bool = False
+    ) -> dict[int, float]:
+        """BM25 of the papers ``keys`` for ``parsed`` (0 for those that do not match).
+
+        Hybrid ranking uses it to score semantic candidates the keyword list did
+        not reach, instead of treating "not in my top 100" as a score of zero.
+        """
+        if not keys:
+            return {}
+        restricted = tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Must, self.build_query(parsed, match_all=match_all)),
+                (tantivy.Occur.Must, tantivy.Query.term_set_query(self.schema, "key", list(keys))),
+            ]
+        )
+        searcher = self._index.searcher()
+        result = searcher.search(restricted, limit=len(keys), count=False)
+        scores = dict.fromkeys(keys, 0.0)
+        for score, address in result.hits:
+            scores[int(searcher.doc(address)["key"][0])] = float(score)
+        return scores
 
     def num_docs(self) -> int:
         return int(self._index.searcher().num_docs)

@@ -14,7 +14,8 @@ score and contribution), so ``--explain`` can show why it ranks where it does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import statistics
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,18 +40,33 @@ def rrf(lists: Mapping[str, Sequence[tuple[int, float]]], *, k: int = 60) -> lis
     return sorted(fused.values(), key=lambda f: (-f.score, f.key))
 
 
+def _scaler(values: Sequence[float], how: str) -> Callable[[float], float]:
+    """Map one ranker's raw scores onto a common scale (``max``, ``minmax`` or ``zscore``)."""
+    if how == "zscore":
+        mean = statistics.fmean(values)
+        spread = statistics.pstdev(values) or 1.0
+        return lambda raw: (raw - mean) / spread
+    top = max(values)
+    low = min(values) if how == "minmax" else 0.0
+    span = (top - low) or 1.0
+    return lambda raw: (max(raw, low) - low) / span
+
+
 def weighted(
-    lists: Mapping[str, Sequence[tuple[int, float]]], weights: Mapping[str, float]
+    lists: Mapping[str, Sequence[tuple[int, float]]],
+    weights: Mapping[str, float],
+    *,
+    normalise: str = "max",
 ) -> list[Fused]:
-    """Weighted fusion of max-normalised scores; ``weights`` per ranker."""
+    """Weighted fusion of normalised scores; ``weights`` per ranker."""
     fused: dict[int, Fused] = {}
     for name, ranked in lists.items():
         if not ranked:
             continue
-        top = max(raw for _k, raw in ranked) or 1.0
+        scale = _scaler([raw for _k, raw in ranked], normalise)
         for rank, (key, raw) in enumerate(ranked, start=1):
             item = fused.setdefault(key, Fused(key, 0.0))
-            contribution = weights[name] * max(raw, 0.0) / top
+            contribution = weights[name] * scale(raw)
             item.score += contribution
             item.parts[name] = {"rank": rank, "score": round(raw, 4),
                                 "contribution": round(contribution, 5)}  # fmt: skip

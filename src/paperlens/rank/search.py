@@ -76,8 +76,13 @@ def search(
     limit: int = 10,
     offset: int = 0,
     match_all: bool = False,
+    snippets: bool = True,
 ) -> SearchPage:
-    """Rank papers for ``query``; raises ``InvalidQuery`` for a malformed filter."""
+    """Rank papers for ``query``; raises ``InvalidQuery`` for a malformed filter.
+
+    ``snippets=False`` skips snippets and matched terms (the evaluation reads
+    100 results per query and shows none of them).
+    """
     mode = mode or services.settings.search_mode  # type: ignore[assignment]
     if mode not in MODES:
         raise InvalidQuery(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
@@ -93,49 +98,83 @@ def search(
             Fused(h.key, h.score, {"keyword": {"rank": r, "score": round(h.score, 4)}})
             for r, h in enumerate(hits, start=offset + 1)
         ]
-        return build_page(services, query, mode, parsed, ranked, total, offset)
+        return build_page(services, query, mode, parsed, ranked, total, offset, snippets=snippets)
 
-    semantic = _semantic(services, parsed, max(depth, services.settings.fusion_depth))
+    qvec, semantic = _semantic(services, parsed, max(depth, services.settings.fusion_depth))
     if mode == "semantic":
         fused = [
             Fused(k, s, {"semantic": {"rank": r, "similarity": round(s, 4)}})
             for r, (k, s) in enumerate(semantic, start=1)
         ]
-        return build_page(services, query, mode, parsed, fused[offset:depth], len(semantic), offset)
+        page = fused[offset:depth]
+        return build_page(services, query, mode, parsed, page, len(semantic), offset,
+                          snippets=snippets)  # fmt: skip
 
-    keyword_depth = max(depth, services.settings.fusion_depth)
+    settings = services.settings
+    keyword_depth = max(depth, settings.fusion_depth)
     hits, total = services.fulltext.search(parsed, limit=keyword_depth, match_all=match_all)
     lists = {"keyword": [(h.key, h.score) for h in hits], "semantic": semantic}
-    settings = services.settings
     if settings.fusion == "rrf":
         fused = rrf(lists, k=settings.rrf_k)
     else:
+        _fill_missing(services, parsed, qvec, lists, match_all=match_all)
         alpha = settings.hybrid_alpha
-        fused = weighted(lists, {"keyword": alpha, "semantic": 1.0 - alpha})
+        fused = weighted(
+            lists, {"keyword": alpha, "semantic": 1.0 - alpha}, normalise=settings.normalise
+        )
     for item in fused:
         if "semantic" in item.parts:
             item.parts["semantic"]["similarity"] = item.parts["semantic"].pop("score")
     total = max(total, len(fused))
-    return build_page(services, query, mode, parsed, fused[offset:depth], total, offset)
+    page = fused[offset:depth]
+    return build_page(services, query, mode, parsed, page, total, offset, snippets=snippets)
 
 
-def _semantic(services: Services, parsed: ParsedQuery, k: int) -> list[tuple[int, float]]:
-    """Nearest papers to the query's meaning, honouring its filters."""
+def _fill_missing(
+    services: Services,
+    parsed: ParsedQuery,
+    qvec: np.ndarray,
+    lists: dict[str, list[tuple[int, float]]],
+    *,
+    match_all: bool,
+) -> None:
+    """Give every candidate both scores: its real BM25 and its real cosine.
+
+    A paper one ranker found and the other did not rank in its top N is not
+    worth zero to the other ranker; reading its true score costs one
+    restricted tantivy query and a few dot products. (Measured on SciFact:
+    +0.006 nDCG@10 over zero-filling.)
+    """
+    keyword, semantic = dict(lists["keyword"]), dict(lists["semantic"])
+    index = services.vectors
+    for key in keyword.keys() - semantic.keys():
+        vector = index.get(key)
+        semantic[key] = float(vector @ qvec) if vector is not None else 0.0
+    missing = semantic.keys() - keyword.keys()
+    keyword.update(services.fulltext.scores_for(parsed, sorted(missing), match_all=match_all))
+    lists["keyword"] = sorted(keyword.items(), key=lambda kv: -kv[1])
+    lists["semantic"] = sorted(semantic.items(), key=lambda kv: -kv[1])
+
+
+def _semantic(
+    services: Services, parsed: ParsedQuery, k: int
+) -> tuple[np.ndarray, list[tuple[int, float]]]:
+    """The query vector and the nearest papers to it, honouring the query's filters."""
     vector = services.embedder.encode([parsed.text])[0]
     index, fulltext = services.vectors, services.fulltext
     passing = fulltext.filter_count(parsed)
     if passing is None:
-        return index.search(vector, k)
+        return vector, index.search(vector, k)
     if passing <= _ALLOWED_MAX:
         allowed = np.asarray(fulltext.filter_keys(parsed, limit=max(passing, 1)), dtype=np.int64)
-        return index.search(vector, k, allowed=allowed) if len(allowed) else []
+        return vector, index.search(vector, k, allowed=allowed) if len(allowed) else []
     fetch = k * 4
     while True:
         found = index.search(vector, fetch)
         keep = fulltext.keys_passing(parsed, [key for key, _s in found])
         kept = [(key, s) for key, s in found if key in keep]
         if len(kept) >= k or len(found) < fetch or fetch >= 50_000:
-            return kept[:k]
+            return vector, kept[:k]
         fetch *= 4
 
 
@@ -147,6 +186,8 @@ def build_page(
     ranked: list[Fused],
     total: int,
     offset: int,
+    *,
+    snippets: bool = True,
 ) -> SearchPage:
     papers = services.store.papers_by_key([f.key for f in ranked])
     index = services.fulltext
@@ -156,18 +197,12 @@ def build_page(
         paper = papers.get(item.key)
         if paper is None:
             continue
-        text = f"{paper.title or ''} {paper.abstract or ''}"
-        results.append(
-            SearchResult(
-                paper=paper,
-                key=item.key,
-                score=item.score,
-                snippet=snippet(paper.abstract or "", stems, index.terms.analyze),
-                explain={
-                    "mode": mode,
-                    "matched_terms": matched_terms(text, stems, index.terms.analyze),
-                    **item.parts,
-                },
-            )
-        )
+        explain: dict[str, Any] = {"mode": mode}
+        segments: list[Segment] = []
+        if snippets:
+            text = f"{paper.title or ''} {paper.abstract or ''}"
+            segments = snippet(paper.abstract or "", stems, index.stem)
+            explain["matched_terms"] = matched_terms(text, stems, index.stem)
+        explain.update(item.parts)
+        results.append(SearchResult(paper, item.key, item.score, segments, explain))
     return SearchPage(query=query, mode=mode, total=total, results=results, offset=offset)
