@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import math
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 _WORD_RE = re.compile(r"[A-Za-z][A-Za-z-]{2,}")
-_TERMS = 12
+_TERMS = 10
+_MAX_DF = 0.1
+_MIN_CAP = 1000  # small stores: every word may count
 
 
 @dataclass(slots=True)
@@ -75,6 +78,45 @@ def _semantic(services: Services, paper_key: int, *, limit: int) -> list[Similar
     return [Similar(r.paper, float(r.score), "semantic", dict(r.explain)) for r in found]
 
 
+def distinctive_words(index: Any, paper: Paper, *, terms: int = _TERMS) -> list[str]:
+    """The paper's words that best tell it apart: tf × idf, the classic MLT choice.
+
+    Title words count twice, and a word must occur twice (Lucene's
+    ``minTermFreq``) so one stray abstract word cannot steer the result. Words
+    in more than ``_MAX_DF`` of all papers (in stores big enough for that to
+    matter), in every paper, or in none, are skipped: common words match half
+    the corpus, which makes the query slow (every posting is scored) and the
+    result vague. Without
+    document frequencies (an index that does not expose them) the most
+    frequent non-stopwords are used.
+    """
+    counts: collections.Counter[str] = collections.Counter()
+    for word in _WORD_RE.findall(paper.title or ""):
+        counts[word.lower()] += 2
+    for word in _WORD_RE.findall(paper.abstract or ""):
+        counts[word.lower()] += 1
+    searcher = getattr(getattr(index, "_index", None), "searcher", None)
+    if searcher is None:
+        return [w for w, _ in counts.most_common() if index.query_terms.analyze(w)][:terms]
+    s = searcher()
+    total = max(int(s.num_docs), 1)
+    max_df = max(_MAX_DF * total, _MIN_CAP)
+    weighted: dict[str, float] = {}
+    seen_stems: set[str] = set()
+    for word, tf in counts.items():
+        if tf < 2:
+            continue
+        stems = index.query_terms.analyze(word)
+        if not stems or stems[0] in seen_stems:
+            continue
+        seen_stems.add(stems[0])
+        df = int(s.doc_freq("body", stems[0]))
+        if df == 0 or df > max_df or (df == total and total > 1):
+            continue
+        weighted[word] = tf * math.log(total / df)
+    return sorted(weighted, key=lambda w: -weighted[w])[:terms]
+
+
 def more_like_this(services: Services, paper_key: int, *, limit: int = 8) -> list[Similar]:
     """Keyword fallback: BM25 over the paper's distinctive words."""
     by_key = services.store.papers_by_key([paper_key])
@@ -82,12 +124,7 @@ def more_like_this(services: Services, paper_key: int, *, limit: int = 8) -> lis
     if paper is None:
         return []
     index = services.fulltext
-    counts: collections.Counter[str] = collections.Counter()
-    for word in _WORD_RE.findall(paper.title or ""):
-        counts[word.lower()] += 2
-    for word in _WORD_RE.findall(paper.abstract or ""):
-        counts[word.lower()] += 1
-    words = [w for w, _ in counts.most_common() if index.query_terms.analyze(w)][:_TERMS]
+    words = distinctive_words(index, paper)
     if not words:
         return []
     hits, _total = index.search(ParsedQuery(words=words), limit=limit + 1)
