@@ -43,7 +43,7 @@ def test_the_whole_journey(page, server: str) -> None:  # type: ignore[no-untype
     check_a11y(page)
     assert page.locator(".demo-banner").is_visible()  # demo votes are labelled
     shot(page, "01-home-trending")
-    page.get_by_role("link", name="Monthly").click()
+    page.get_by_role("link", name="Monthly", exact=True).click()
     page.wait_for_url(re.compile(r"/papers/month/\d{4}-\d{2}$"))
     assert page.locator("[data-card]").count() > 0
     page.locator("details.why summary").first.click()
