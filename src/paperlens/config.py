@@ -35,14 +35,14 @@ class Settings(BaseSettings):
     )
     fusion: str = Field("weighted", description="Hybrid fusion: weighted or rrf.")
     hybrid_alpha: float = Field(
-        0.5, ge=0.0, le=1.0, description="Weight of keyword (BM25) scores in weighted fusion."
+        0.4, ge=0.0, le=1.0, description="Weight of keyword (BM25) scores in weighted fusion."
     )
     normalise: str = Field(
-        "max", description="Score normalisation for weighted fusion: max, minmax or zscore."
+        "zscore", description="Score normalisation for weighted fusion: max, minmax or zscore."
     )
     rrf_k: int = Field(60, ge=1, description="The k of reciprocal-rank fusion.")
     fusion_depth: int = Field(
-        100, ge=10, description="Candidates taken from each ranker before fusing."
+        200, ge=10, description="Candidates taken from each ranker before fusing."
     )
 
     @property

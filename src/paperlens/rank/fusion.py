@@ -5,11 +5,12 @@ score and contribution), so ``--explain`` can show why it ranks where it does.
 
 * RRF (Cormack et al., 2009): ``sum 1 / (k + rank)``; needs no score
   calibration, but throws away how much better the first hit is than the tenth.
-* Weighted: each ranker's scores are scaled to [0, 1] by dividing by that
-  list's best score (BM25 is unbounded, cosine is not comparable to it), then
-  ``alpha * keyword + (1 - alpha) * semantic``. A paper missing from one list
-  gets 0 from it. Which one is the default is decided by measurement
-  (docs/evaluation.md).
+* Weighted: each ranker's scores are put on one scale (z-scores by default;
+  BM25 is unbounded and cosine is not comparable to it), then
+  ``alpha * keyword + (1 - alpha) * semantic``. ``rank/search.py`` first gives
+  every candidate its real score from both rankers. The default (z-score,
+  alpha 0.4, 200 candidates per ranker) was chosen by measurement on the
+  development set; the table of every setting tried is in docs/evaluation.md.
 """
 
 from __future__ import annotations
