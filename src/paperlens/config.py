@@ -45,6 +45,23 @@ class Settings(BaseSettings):
         200, ge=10, description="Candidates taken from each ranker before fusing."
     )
 
+    trending_upvotes: float = Field(1.0, description="Trending: weight of upvotes.")
+    trending_velocity: float = Field(2.0, description="Trending: weight of upvotes per day.")
+    trending_comments: float = Field(0.5, description="Trending: weight of comments.")
+    trending_stars: float = Field(1.0, description="Trending: weight of log GitHub stars.")
+    trending_demo: float = Field(1.0, description="Trending: weight of labelled demo upvotes.")
+    trending_half_life_days: float = Field(7.0, gt=0, description="Trending: decay half-life.")
+    trending_velocity_hours: float = Field(
+        24.0, gt=0, description="Trending: window over which upvote velocity is measured."
+    )
+    cookie_secure: str = Field(
+        "auto",
+        description="Secure flag on cookies: auto (on unless serving localhost), true, false.",
+    )
+    page_cache_seconds: float = Field(
+        10.0, ge=0, description="Anonymous page cache lifetime in seconds (0 turns it off)."
+    )
+
     @property
     def data_dir(self) -> Path:
         """Directory beside the database holding the indexes (``<db>.d/``)."""

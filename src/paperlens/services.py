@@ -40,17 +40,26 @@ class Services:
         self._embedder: Embedder | None = None
         self._vectors: AutoVectorIndex | None = None
         self._vectors_mark = -1
+        self._fulltext_seq = -1
         self._lock = threading.RLock()
 
     @property
     def fulltext(self) -> FulltextIndex:
-        """The keyword index, caught up with the store on first use."""
+        """The keyword index, caught up with the store.
+
+        A long-running server checks the store's change counter (one indexed
+        query) on each use, so papers ingested by another process become
+        searchable without a restart.
+        """
         with self._lock:
             if self._fulltext is None:
                 from paperlens.index.fulltext import FulltextIndex
 
                 self._fulltext = FulltextIndex(self.settings.data_dir / "keyword")
-                self._fulltext.sync(self.store)
+            latest = self.store.max_seq()
+            if latest != self._fulltext_seq:
+                self._fulltext.follow(self.store)
+                self._fulltext_seq = latest
             return self._fulltext
 
     def sync_keyword(self, *, on_progress: ProgressFn | None = None) -> int:

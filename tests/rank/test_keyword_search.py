@@ -107,3 +107,19 @@ def test_hostile_queries_are_just_words(seeded: Services, query: str) -> None:
 def test_bad_filter_is_one_clear_error(seeded: Services) -> None:
     with pytest.raises(InvalidQuery, match="year:abc"):
         search(seeded, "year:abc")
+
+
+def test_running_services_see_papers_ingested_elsewhere(services: Services) -> None:
+    """A server's keyword index follows ingests made by another process."""
+    from paperlens.config import Settings
+
+    ingest(services.store, [SEEDS / "002_b71440666dad1b22.txt"])
+    assert search(services, "lottery", mode="keyword").total > 0
+    assert search(services, "pooling", mode="keyword").total == 0
+    other = Services(Settings(db=services.settings.db))
+    try:
+        ingest(other.store, [SEEDS / "004_b6e1b23f0907348b.txt"])
+        other.sync_keyword()
+    finally:
+        other.close()
+    assert search(services, "pooling", mode="keyword").total > 0

@@ -153,6 +153,21 @@ class FulltextIndex:
         self.fresh = False
         return done
 
+    def follow(self, store: Store) -> None:
+        """Catch up with the store, or with another process that already did.
+
+        Only one process can hold tantivy's writer lock: when an ingest is
+        writing the index right now, this process just re-reads the committed
+        segments and catches up on a later call.
+        """
+        try:
+            self.sync(store)
+        except ValueError as exc:  # tantivy: "Failed to acquire Lockfile: LockBusy"
+            if "lock" not in str(exc).lower():
+                raise
+            logger.info("keyword index is being written by another process; reading it as is")
+        self._index.reload()
+
     def _document(self, key: int, paper: Paper) -> tantivy.Document:
         title = paper.title or ""
         when = paper.published or paper.featured
