@@ -46,11 +46,11 @@ def main() -> None:
     result: dict[str, object] = {"papers": count, "queries": len(qs), "limit": args.limit}
     for klass, match_all in (("all", True), ("any", False)):
         for q in qs[:10]:  # warm the page cache
-            search(services, q, limit=args.limit, match_all=match_all)
+            search(services, q, mode="keyword", limit=args.limit, match_all=match_all)
         times, hits = [], 0
         for q in qs:
             started = time.perf_counter()
-            page = search(services, q, limit=args.limit, match_all=match_all)
+            page = search(services, q, mode="keyword", limit=args.limit, match_all=match_all)
             times.append((time.perf_counter() - started) * 1000)
             hits += bool(page.results)
         result[klass] = {
