@@ -125,7 +125,7 @@ class FulltextIndex:
             self.fresh = False
             return 0
         total = target - watermark
-        writer = self._index.writer(heap_size=256_000_000, num_threads=2)
+        writer = self._index.writer(heap_size=128_000_000, num_threads=2)
         done = since_commit = 0
         while True:
             rows = store.changed_since(watermark, limit=_SYNC_BATCH)
