@@ -30,6 +30,9 @@ class Settings(BaseSettings):
         200_000, ge=0, description="Corpora up to this size use exact vector search, not ANN."
     )
 
+    vector_quantization: str = Field(
+        "f16", description="Approximate vector index storage: f16 (default), i8 or f32."
+    )
     search_mode: str = Field(
         "hybrid", description="Default search mode: keyword, semantic or hybrid."
     )

@@ -117,6 +117,7 @@ class Services:
                     path,
                     dim,
                     exact_max=self.settings.exact_search_max,
+                    quantization=self.settings.vector_quantization,
                     expected_size=self.store.embedding_count(self.model_name),
                 )
             if catch_up_index(self._vectors, self.store, self.model_name):

@@ -28,6 +28,7 @@ from paperlens.cli.app import (
     keyword_sync,
     out,
     print_json,
+    progress_bar,
     services_for,
 )
 from paperlens.ingest import IngestReport, ingest
@@ -131,3 +132,20 @@ def _print_summary(report: IngestReport, indexed: int) -> None:
         err.print(f"... and {len(report.rejected) - 50} more rejected (see --json)")
     for failure in report.failed_files:
         err.print(f"[red]error:[/] {escape(failure)}", highlight=False)
+
+
+@app.command("reindex")
+def reindex_command(db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Rebuild the keyword index from the store (it is derived data; nothing is lost)."""
+    with services_for(db) as services:
+        index = services.fulltext
+        with progress_bar(quiet=as_json) as bar:
+            task = bar.add_task("keyword index", total=None)
+            done = index.rebuild(
+                services.store,
+                on_progress=lambda n, total: bar.update(task, completed=n, total=total),
+            )
+    if as_json:
+        print_json({"keyword_indexed": done})
+    else:
+        out.print(f"keyword index rebuilt: {done:,} papers")
