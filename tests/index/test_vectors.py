@@ -51,7 +51,7 @@ def test_every_kind_satisfies_the_protocol(make: Callable[[], VectorIndex]) -> N
     assert isinstance(make(), VectorIndex)
 
 
-@pytest.mark.parametrize(("quant", "min_recall"), [("f32", 0.98), ("f16", 0.98), ("i8", 0.9)])
+@pytest.mark.parametrize(("quant", "min_recall"), [("f32", 0.98), ("f16", 0.98), ("i8", 0.95)])
 def test_ann_agrees_with_exact(quant: str, min_recall: float) -> None:
     data = clustered(3050)
     vecs, queries = data[:3000], data[3000:]  # held-out queries from the same clusters

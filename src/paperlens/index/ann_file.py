@@ -218,11 +218,13 @@ class HnswVectorIndex:
     """Approximate nearest neighbours over int64 keys with usearch HNSW.
 
     ``f16`` and ``f32`` store unit vectors and score by inner product. ``i8``
-    uses usearch's int8 cosine kernel, which stores ``round(127 * x)``; unit
-    vectors of 384 dims have components of about ±0.05, which would use only a
-    handful of the 255 levels, so each row is first scaled to max-abs 1 (cosine
-    does not see the scale). That keeps much more recall than plain i8 (see
-    docs/embeddings.md).
+    scores by cosine over int8 vectors that paperlens quantises itself: each
+    row is scaled so its largest component is ±127, then rounded. Left to
+    usearch, a float vector is normalised and cast as ``trunc(127 * x)``; unit
+    384-dim vectors have components of about ±0.05, so that uses only a
+    handful of the 255 levels. On 50k MiniLM-like vectors (ef 128) usearch's
+    cast gave recall@10 0.915 and the per-row scaling 0.988. Cosine does not
+    see the per-row scale, and queries are quantised the same way.
     """
 
     kind = "hnsw"
@@ -291,9 +293,7 @@ class HnswVectorIndex:
         present = np.asarray(self._index.contains(u), dtype=bool)
         if present.any():
             self._index.remove(u[present])
-        if self.quantization == "i8":
-            v = v / np.maximum(np.abs(v).max(axis=1, keepdims=True), 1e-12)
-        self._index.add(u, v, threads=self.threads)
+        self._index.add(u, self._stored_form(v), threads=self.threads)
 
     def remove(self, keys: Any) -> int:
         """Remove keys; returns how many were present. Unknown keys are ignored."""
@@ -358,8 +358,15 @@ class HnswVectorIndex:
             fetch = min(n, fetch * 4)
         return self._exact_subset(q, allow, k)
 
+    def _stored_form(self, rows: np.ndarray) -> np.ndarray:
+        """Rows as the index stores them: float, or int8 scaled per row (see class doc)."""
+        if self.quantization != "i8":
+            return rows
+        peak = np.maximum(np.abs(rows).max(axis=1, keepdims=True), 1e-12)
+        return np.rint(rows * (127.0 / peak)).astype(np.int8)
+
     def _graph_search(self, q: np.ndarray, count: int) -> list[tuple[int, float]]:
-        matches = self._index.search(q, count, threads=1)
+        matches = self._index.search(self._stored_form(q.reshape(1, -1))[0], count, threads=1)
         keys = _from_u64(np.asarray(matches.keys, dtype=np.uint64))
         # f16/i8 rounding can put a self-match a hair above 1; cosines live in [-1, 1].
         sims = np.clip(1.0 - np.asarray(matches.distances, dtype=np.float64), -1.0, 1.0)
