@@ -118,8 +118,13 @@ def ingest(
     fmt: str = "auto",
     batch_size: int = 2000,
     on_progress: ProgressFn | None = None,
+    on_batch: Callable[[], None] | None = None,
 ) -> IngestReport:
-    """Ingest files into ``store``; per-file problems are reported, never raised."""
+    """Ingest files into ``store``; per-file problems are reported, never raised.
+
+    ``on_batch`` runs after each committed batch (the CLI feeds the keyword
+    index there, so indexing overlaps with parsing).
+    """
     started = time.perf_counter()
     report = IngestReport()
     files = expand_inputs(paths)
@@ -139,7 +144,7 @@ def ingest(
                         on_progress(base + f.tell(), total, report.records)
 
                 _ingest_stream(store, source, f, origin, fingerprint(path), batch_size,
-                               report, progress)  # fmt: skip
+                               report, progress, on_batch)  # fmt: skip
         except (OSError, PaperlensError) as exc:
             message = str(exc) if isinstance(exc, PaperlensError) else f"{origin}: {exc.strerror}"
             report.failed_files.append(message)
@@ -160,6 +165,7 @@ def _ingest_stream(
     batch_size: int,
     report: IngestReport,
     progress: Callable[[int], None],
+    on_batch: Callable[[], None] | None = None,
 ) -> None:
     checkpoint_name = f"ingest:{source.name}:{print_}"
     resume_at = 0
@@ -187,6 +193,8 @@ def _ingest_stream(
                     store.set_checkpoint(checkpoint_name, position)
                 batch = []
                 progress(position)
+                if on_batch:
+                    on_batch()
     except UnreadableInput:
         raise
     with store.transaction():

@@ -62,6 +62,15 @@ class Services:
                 self._fulltext_seq = latest
             return self._fulltext
 
+    def feed_keyword(self) -> None:
+        """Give the keyword index what changed since the last call; ``sync_keyword`` commits."""
+        with self._lock:
+            if self._fulltext is None:
+                from paperlens.index.fulltext import FulltextIndex
+
+                self._fulltext = FulltextIndex(self.settings.data_dir / "keyword")
+            self._fulltext.feed(self.store)
+
     def sync_keyword(self, *, on_progress: ProgressFn | None = None) -> int:
         """Bring the keyword index up to date with the store; returns papers indexed."""
         with self._lock:

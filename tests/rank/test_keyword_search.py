@@ -123,3 +123,15 @@ def test_running_services_see_papers_ingested_elsewhere(services: Services) -> N
     finally:
         other.close()
     assert search(services, "human parsing", mode="keyword", match_all=True).total > 0
+
+
+def test_index_holds_each_paper_once_after_merges_and_updates(services: Services) -> None:
+    """Fed per batch (as the CLI does), merged and updated papers are replaced, not added."""
+    ingest(services.store, [SEEDS], fmt="listing", batch_size=7, on_batch=services.feed_keyword)
+    services.sync_keyword()
+    assert services.fulltext.num_docs() == services.store.count() == 269
+    ingest(services.store, [SEEDS / "001_4682943d94a063a5.txt"], fmt="listing")  # unchanged
+    other = SEEDS.parent / "hf_daily_papers" / "daily_papers_2024-05-29.json"
+    ingest(services.store, [other])
+    services.sync_keyword()
+    assert services.fulltext.num_docs() == services.store.count()

@@ -86,6 +86,7 @@ def ingest_command(
                 on_progress=lambda done, total, records: bar.update(
                     task, completed=done, total=total, records=records
                 ),
+                on_batch=services.feed_keyword,
             )
         indexed = keyword_sync(services, quiet=as_json)
         embedded = embed_step(services, quiet=as_json) if services.settings.embed else None

@@ -90,6 +90,9 @@ class FulltextIndex:
             lambda word: tuple(self.terms.analyze(word))
         )
         self.query_terms = _analyzer(stopwords=True)
+        self._writer: tantivy.IndexWriter | None = None
+        self._fed = 0
+        self._max_fed_key = 0
         self._index = self._open()
 
     def _open(self) -> tantivy.Index:
@@ -113,40 +116,60 @@ class FulltextIndex:
 
     # -- keeping in sync -------------------------------------------------------
 
-    def sync(self, store: Store, *, on_progress: Callable[[int, int], None] | None = None) -> int:
-        """Index every paper changed since the watermark; returns how many.
+    def feed(self, store: Store, *, on_progress: Callable[[int, int], None] | None = None) -> int:
+        """Hand every paper changed since the last feed to tantivy, without committing.
 
-        Idempotent: each paper is deleted by key before it is added, so a crash
-        between the index commit and the watermark update only repeats work.
+        Ingest calls this after each committed batch: tantivy's indexing
+        threads then work on one core while Python parses the next batch on
+        the other. A paper fed before is deleted by key first; on a fresh
+        index a key above every key fed so far cannot be there yet, which
+        spares the delete on the bulk path.
         """
-        watermark = 0 if self.fresh else store.watermark(WATERMARK)
-        target = store.max_seq()
-        if target <= watermark:
-            self.fresh = False
-            return 0
-        total = target - watermark
-        writer = self._index.writer(heap_size=128_000_000, num_threads=2)
+        if self._writer is None:
+            self._writer = self._index.writer(heap_size=128_000_000, num_threads=2)
+            self._fed = 0 if self.fresh else store.watermark(WATERMARK)
+            self._max_fed_key = 0
+        writer = self._writer
+        total = max(store.max_seq() - self._fed, 0)
         done = since_commit = 0
-        while True:
-            rows = store.changed_since(watermark, limit=_SYNC_BATCH)
-            if not rows:
-                break
+        while rows := store.changed_since(self._fed, limit=_SYNC_BATCH):
             for key, _seq, paper in rows:
-                if not self.fresh:
-                    writer.delete_documents_by_term("key", key)
+                if not self.fresh or key <= self._max_fed_key:
+                    # By query: delete_documents_by_term takes a Python int as an
+                    # i64 term, which never matches this u64 field.
+                    writer.delete_documents_by_query(
+                        tantivy.Query.term_query(self.schema, "key", key)
+                    )
+                self._max_fed_key = max(self._max_fed_key, key)
                 writer.add_document(self._document(key, paper))
-            watermark = rows[-1][1]
+            self._fed = rows[-1][1]
             done += len(rows)
             since_commit += len(rows)
             if since_commit >= _COMMIT_EVERY:
                 writer.commit()
-                store.set_watermark(WATERMARK, watermark)
+                store.set_watermark(WATERMARK, self._fed)
                 since_commit = 0
             if on_progress:
                 on_progress(min(done, total), total)
+        return done
+
+    def sync(self, store: Store, *, on_progress: Callable[[int, int], None] | None = None) -> int:
+        """Index every paper changed since the watermark and commit; returns how many fed now.
+
+        Idempotent: a crash between the index commit and the watermark update
+        only repeats work, because re-fed papers are deleted by key first.
+        """
+        if self._writer is None and store.max_seq() <= (
+            0 if self.fresh else store.watermark(WATERMARK)
+        ):
+            self.fresh = False
+            return 0
+        done = self.feed(store, on_progress=on_progress)
+        writer, self._writer = self._writer, None
+        assert writer is not None
         writer.commit()
         writer.wait_merging_threads()
-        store.set_watermark(WATERMARK, watermark)
+        store.set_watermark(WATERMARK, self._fed)
         if on_progress:
             on_progress(done, done)
         self._index.reload()
@@ -186,6 +209,7 @@ class FulltextIndex:
         self, store: Store, *, on_progress: Callable[[int, int], None] | None = None
     ) -> int:
         """Drop the index and build it again from the store."""
+        self._writer = None
         shutil.rmtree(self.directory, ignore_errors=True)
         self._index = self._open()
         return self.sync(store, on_progress=on_progress)
