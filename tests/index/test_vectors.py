@@ -113,6 +113,18 @@ def test_duplicate_keys_in_one_batch_keep_the_last(make: Callable[[], VectorInde
     assert got is not None and float(got @ vecs[1]) > 0.99
 
 
+def test_hnsw_adds_a_big_batch_in_chunks() -> None:
+    index = HnswVectorIndex(DIM)
+    index.ADD_CHUNK = 7  # a back-fill of millions goes through the same loop
+    vecs = clustered(31, seed=6)
+    keys = np.array([*range(30), 3])  # key 3 again, in a later chunk: the last one wins
+    index.add(keys, vecs)
+    assert len(index) == 30
+    got = index.get(3)
+    assert got is not None and float(got @ vecs[30]) > 0.99
+    assert index.search(vecs[29], 1)[0][0] == 29
+
+
 def test_negative_and_large_int64_keys_round_trip(make: Callable[[], VectorIndex]) -> None:
     index = make()
     keys = np.array([-(2**63), -1, 0, 1, 2**63 - 2], dtype=np.int64)

@@ -178,14 +178,21 @@ def as_unit_query(query: Any, dim: int) -> np.ndarray:
     return q / max(float(np.linalg.norm(q)), 1e-12)
 
 
-def dedupe_last(keys: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Drop earlier duplicates of a key within one batch: the last vector wins."""
+def last_occurrences(keys: np.ndarray) -> np.ndarray:
+    """Row numbers that survive when a key repeats within one batch: the last one wins."""
     if len(keys) < 2:
-        return keys, vectors
+        return np.arange(len(keys))
     _, last_from_end = np.unique(keys[::-1], return_index=True)
     if len(last_from_end) == len(keys):
+        return np.arange(len(keys))
+    return np.sort(len(keys) - 1 - last_from_end)
+
+
+def dedupe_last(keys: np.ndarray, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Drop earlier duplicates of a key within one batch: the last vector wins."""
+    rows = last_occurrences(keys)
+    if len(rows) == len(keys):
         return keys, vectors
-    rows = np.sort(len(keys) - 1 - last_from_end)
     return keys[rows], vectors[rows]
 
 
@@ -228,6 +235,7 @@ class HnswVectorIndex:
     """
 
     kind = "hnsw"
+    ADD_CHUNK = 65536
 
     def __init__(
         self,
@@ -280,20 +288,32 @@ class HnswVectorIndex:
         self.params = HnswParams(self.params.connectivity, self.params.expansion_add, int(ef))
 
     def add(self, keys: Any, vectors: Any) -> None:
-        """Insert vectors; a key already present gets its vector replaced."""
+        """Insert vectors; a key already present gets its vector replaced.
+
+        A big batch (a back-fill of a million) is normalised and quantised
+        ``ADD_CHUNK`` rows at a time, so the temporary copies stay small next to
+        the index itself instead of doubling the caller's matrix.
+        """
         self._check_writable()
         k = as_keys(keys)
         if len(k) == 0:
             return
-        v = as_unit_rows(vectors, self.dim, len(k))
-        k, v = dedupe_last(k, v)
+        raw = np.asarray(vectors)
+        if raw.ndim == 1:
+            raw = raw.reshape(1, -1)
+        if raw.shape != (len(k), self.dim):
+            raise ValueError(f"expected vectors of shape ({len(k)}, {self.dim}), got {raw.shape}")
         if (k == _RESERVED_KEY).any():
             raise ValueError(f"key {_RESERVED_KEY} is reserved by the HNSW index")
-        u = _to_u64(k)
-        present = np.asarray(self._index.contains(u), dtype=bool)
-        if present.any():
-            self._index.remove(u[present])
-        self._index.add(u, self._stored_form(v), threads=self.threads)
+        rows = last_occurrences(k)
+        for start in range(0, len(rows), self.ADD_CHUNK):
+            take = rows[start : start + self.ADD_CHUNK]
+            u = _to_u64(k[take])
+            v = as_unit_rows(raw[take], self.dim, len(take))
+            present = np.asarray(self._index.contains(u), dtype=bool)
+            if present.any():
+                self._index.remove(u[present])
+            self._index.add(u, self._stored_form(v), threads=self.threads)
 
     def remove(self, keys: Any) -> int:
         """Remove keys; returns how many were present. Unknown keys are ignored."""
