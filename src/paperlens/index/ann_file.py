@@ -257,9 +257,9 @@ class HnswVectorIndex:
         self._index = self._new_usearch_index()
 
     def _new_usearch_index(self) -> Any:
-        from usearch.index import Index, MetricKind
+        from usearch.index import Index
 
-        metric = MetricKind.Cos if self.quantization == "i8" else MetricKind.IP
+        metric = "cos" if self.quantization == "i8" else "ip"
         return Index(
             ndim=self.dim,
             metric=metric,
@@ -383,7 +383,8 @@ class HnswVectorIndex:
         if self.quantization != "i8":
             return rows
         peak = np.maximum(np.abs(rows).max(axis=1, keepdims=True), 1e-12)
-        return np.rint(rows * (127.0 / peak)).astype(np.int8)
+        quantised: np.ndarray = np.rint(rows * (127.0 / peak)).astype(np.int8)
+        return quantised
 
     def _graph_search(self, q: np.ndarray, count: int) -> list[tuple[int, float]]:
         matches = self._index.search(self._stored_form(q.reshape(1, -1))[0], count, threads=1)

@@ -185,14 +185,15 @@ class ExactVectorIndex:
         return top_k(keys[rows], self._scores(self._vecs[rows], q), k)
 
     def _scores(self, mat: np.ndarray, q: np.ndarray) -> np.ndarray:
-        if len(mat) >= self.SINGLE_THREAD_ROWS:
-            return mat @ q
-        if self._blas is None:
+        scores: np.ndarray
+        if len(mat) < self.SINGLE_THREAD_ROWS and self._blas is None:
             self._blas = _blas_controller()
-        if self._blas is False:
-            return mat @ q
-        with self._blas.limit(limits=1, user_api="blas"):
-            return mat @ q
+        if len(mat) >= self.SINGLE_THREAD_ROWS or self._blas is False:
+            scores = mat @ q
+        else:
+            with self._blas.limit(limits=1, user_api="blas"):
+                scores = mat @ q
+        return scores
 
     def header(self) -> dict[str, Any]:
         """What the file header records about this index."""
@@ -203,8 +204,8 @@ class ExactVectorIndex:
         n = self._n
 
         def payload(f: Any) -> None:
-            f.write(memoryview(np.ascontiguousarray(self._keys[:n])))
-            f.write(memoryview(np.ascontiguousarray(self._vecs[:n])))
+            f.write(np.ascontiguousarray(self._keys[:n]).data)
+            f.write(np.ascontiguousarray(self._vecs[:n]).data)
 
         write_index_file(path, self.header(), payload)
 
