@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from paperlens.embed.loader import _resolve_model, paper_text, text_hash
+from paperlens.embed.loader import paper_text, resolve_model_name, text_hash
 
 if TYPE_CHECKING:
     from paperlens.index.vectors import AutoVectorIndex
@@ -90,7 +90,7 @@ def catch_up_index(index: AutoVectorIndex, store: Store, model: str) -> int:
 
 def model_name(setting: str) -> str:
     """The name vectors of the model ``setting`` are stored under, without loading it."""
-    return _resolve_model(setting)[1]
+    return resolve_model_name(setting)
 
 
 def watermark_name(model: str) -> str:
