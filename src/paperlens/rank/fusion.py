@@ -72,3 +72,11 @@ def weighted(
             item.parts[name] = {"rank": rank, "score": round(raw, 4),
                                 "contribution": round(contribution, 5)}  # fmt: skip
     return sorted(fused.values(), key=lambda f: (-f.score, f.key))
+
+
+def by_similarity(found: Sequence[tuple[int, float]]) -> list[Fused]:
+    """A semantic-only ranking in the shape fused rankings have."""
+    return [
+        Fused(k, s, {"semantic": {"rank": r, "similarity": round(s, 4)}})
+        for r, (k, s) in enumerate(found, start=1)
+    ]

@@ -17,7 +17,7 @@ import numpy as np
 from paperlens.errors import InvalidQuery
 from paperlens.index.keyword import ParsedQuery, parse_query
 from paperlens.model import Paper
-from paperlens.rank.fusion import Fused, rrf, weighted
+from paperlens.rank.fusion import Fused, by_similarity, rrf, weighted
 from paperlens.rank.snippet import Segment, matched_terms, snippet
 from paperlens.services import Services
 
@@ -102,10 +102,7 @@ def search(
 
     qvec, semantic = _semantic(services, parsed, max(depth, services.settings.fusion_depth))
     if mode == "semantic":
-        fused = [
-            Fused(k, s, {"semantic": {"rank": r, "similarity": round(s, 4)}})
-            for r, (k, s) in enumerate(semantic, start=1)
-        ]
+        fused = by_similarity(semantic)
         page = fused[offset:depth]
         return build_page(services, query, mode, parsed, page, len(semantic), offset,
                           snippets=snippets)  # fmt: skip

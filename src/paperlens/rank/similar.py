@@ -17,7 +17,7 @@ import numpy as np
 
 from paperlens.errors import InvalidQuery, NotFound
 from paperlens.index.keyword import ParsedQuery
-from paperlens.rank.fusion import Fused
+from paperlens.rank.fusion import by_similarity
 from paperlens.rank.search import SearchResult, build_page
 from paperlens.services import Services
 from paperlens.text import title_key
@@ -65,10 +65,7 @@ def similar(services: Services, ref: str, *, limit: int = 10) -> list[SearchResu
         ):
             continue  # the same paper stored twice (e.g. before its sources were linked)
         kept.append((k, sim))
-    ranked = [
-        Fused(k, s, {"semantic": {"rank": r, "similarity": round(s, 4)}})
-        for r, (k, s) in enumerate(kept[:limit], start=1)
-    ]
+    ranked = by_similarity(kept[:limit])
     return build_page(services, ref, "similar", ParsedQuery(), ranked, len(ranked), 0).results
 
 
@@ -122,11 +119,7 @@ def related(
     if diversity > 0:
         found = _mmr(index, query, found, limit, 1.0 - diversity)
     found = found[:limit]
-    ranked = []
-    for r, (k, s) in enumerate(found, start=1):
-        parts_ = {"semantic": {"rank": r, "similarity": round(s, 4)}}
-        fused = Fused(k, s, parts_)
-        ranked.append(fused)
+    ranked = by_similarity(found)
     results = build_page(services, "related", "related", ParsedQuery(), ranked, len(ranked), 0)
     for result in results.results:
         result.explain["cited"] = result.key in cited_keys
