@@ -52,33 +52,30 @@ class Services:
         searchable without a restart.
         """
         with self._lock:
-            if self._fulltext is None:
-                from paperlens.index.fulltext import FulltextIndex
-
-                self._fulltext = FulltextIndex(self.settings.data_dir / "keyword")
+            index = self._keyword_index()
             latest = self.store.max_seq()
             if latest != self._fulltext_seq:
-                self._fulltext.follow(self.store)
+                index.follow(self.store)
                 self._fulltext_seq = latest
-            return self._fulltext
+            return index
+
+    def _keyword_index(self) -> FulltextIndex:
+        """The keyword index object, opened on first use (the caller holds the lock)."""
+        if self._fulltext is None:
+            from paperlens.index.fulltext import FulltextIndex
+
+            self._fulltext = FulltextIndex(self.settings.data_dir / "keyword")
+        return self._fulltext
 
     def feed_keyword(self) -> None:
         """Give the keyword index what changed since the last call; ``sync_keyword`` commits."""
         with self._lock:
-            if self._fulltext is None:
-                from paperlens.index.fulltext import FulltextIndex
-
-                self._fulltext = FulltextIndex(self.settings.data_dir / "keyword")
-            self._fulltext.feed(self.store)
+            self._keyword_index().feed(self.store)
 
     def sync_keyword(self, *, on_progress: ProgressFn | None = None) -> int:
         """Bring the keyword index up to date with the store; returns papers indexed."""
         with self._lock:
-            if self._fulltext is None:
-                from paperlens.index.fulltext import FulltextIndex
-
-                self._fulltext = FulltextIndex(self.settings.data_dir / "keyword")
-            return self._fulltext.sync(self.store, on_progress=on_progress)
+            return self._keyword_index().sync(self.store, on_progress=on_progress)
 
     @property
     def embedder(self) -> Embedder:
