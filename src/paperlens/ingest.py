@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from paperlens.errors import PaperlensError, UnreadableInput
+from paperlens.errors import PaperlensError
 from paperlens.ids import paper_id_for
 from paperlens.merge.fold import fold
 from paperlens.merge.match import KINDS, candidate_of, record_keys, same_paper
@@ -179,24 +179,21 @@ def _ingest_stream(
         for _ in itertools.islice(items, resume_at):
             position += 1
     batch: list[Record] = []
-    try:
-        for item in items:
-            position += 1
-            if isinstance(item, ParseError):
-                report.rejected.append(item)
-                continue
-            report.records += 1
-            batch.append(item)
-            if len(batch) >= batch_size:
-                with store.transaction():
-                    apply_batch(store, batch, report)
-                    store.set_checkpoint(checkpoint_name, position)
-                batch = []
-                progress(position)
-                if on_batch:
-                    on_batch()
-    except UnreadableInput:
-        raise
+    for item in items:
+        position += 1
+        if isinstance(item, ParseError):
+            report.rejected.append(item)
+            continue
+        report.records += 1
+        batch.append(item)
+        if len(batch) >= batch_size:
+            with store.transaction():
+                apply_batch(store, batch, report)
+                store.set_checkpoint(checkpoint_name, position)
+            batch = []
+            progress(position)
+            if on_batch:
+                on_batch()
     with store.transaction():
         apply_batch(store, batch, report)
         store.set_checkpoint(checkpoint_name, position, done=True)
