@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     page_cache_seconds: float = Field(
         10.0, ge=0, description="Anonymous page cache lifetime in seconds (0 turns it off)."
     )
+    page_cache_stale_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="After the lifetime, how long a cached page is served while it re-renders.",
+    )
 
     @property
     def data_dir(self) -> Path:
