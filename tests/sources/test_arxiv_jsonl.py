@@ -14,13 +14,8 @@ from hypothesis import strategies as st
 
 from paperlens.errors import UnreadableInput
 from paperlens.model import ParseError, Record, Version
-from paperlens.sources.arxiv_jsonl import (
-    ArxivJsonl,
-    find_links,
-    rfc2822_date,
-    squash,
-    tex_to_unicode,
-)
+from paperlens.sources.arxiv_fields import find_links, rfc2822_date, squash, tex_to_unicode
+from paperlens.sources.arxiv_jsonl import ArxivJsonl
 from paperlens.text import clean_whitespace
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"

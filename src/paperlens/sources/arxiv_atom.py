@@ -29,7 +29,7 @@ from xml.etree.ElementTree import Element
 
 from paperlens.ids import normalise_doi, parse_arxiv_id
 from paperlens.model import ParseError, Record, Version
-from paperlens.sources.arxiv_jsonl import (
+from paperlens.sources.arxiv_fields import (
     clean_affiliation,
     find_links,
     iso_date,
