@@ -74,6 +74,7 @@ def test_the_whole_journey(page, server: str) -> None:  # type: ignore[no-untype
     page.locator("#results .card-title a").first.click()
     page.wait_for_url(re.compile(r"/papers/pl_"))
     assert page.locator("h1").inner_text() == title
+    page.locator("#similar ul.similar li a").first.wait_for()  # loaded after the page (HTMX)
     check_a11y(page)
     shot(page, "05-paper")
 

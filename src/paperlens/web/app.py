@@ -146,6 +146,7 @@ def create_app(services: Services, *, cookie_secure: str | None = None) -> FastA
     """The whole site for ``services``: pages, ``/api/v1``, feeds, ``/static``, ``/docs``."""
     from paperlens.api import feeds, routes
     from paperlens.web.pages import account, browse, lists, paper, search, submit, trending
+    from paperlens.web.pages.trending import current_windows
 
     secure = cookie_secure or str(getattr(services.settings, "cookie_secure", "auto")).lower()
     if secure not in ("auto", "true", "false"):
@@ -158,6 +159,8 @@ def create_app(services: Services, *, cookie_secure: str | None = None) -> FastA
         import anyio.to_thread
 
         await anyio.to_thread.run_sync(lambda: services.fulltext)
+        # Score the current trending windows before the first visitor asks.
+        app.state.trending.warm(await anyio.to_thread.run_sync(current_windows, services))
         yield
 
     app = FastAPI(
@@ -177,8 +180,12 @@ def create_app(services: Services, *, cookie_secure: str | None = None) -> FastA
     app.state.templates = make_templates()
     app.state.demo_data = DemoFlag(services)
     app.state.trending = TrendingCache(services)
-    ttl = float(getattr(services.settings, "page_cache_seconds", 10.0))
-    app.add_middleware(PageCache, ttl=ttl)  # inside SiteMiddleware: cookies stay per visitor
+    settings = services.settings
+    app.add_middleware(  # inside SiteMiddleware: cookies stay per visitor
+        PageCache,
+        ttl=float(getattr(settings, "page_cache_seconds", 10.0)),
+        stale=float(getattr(settings, "page_cache_stale_seconds", 60.0)),
+    )
     app.add_middleware(SiteMiddleware, secure=secure)
     app.mount("/static", CachedStatic(directory=STATIC_DIR), name="static")
     for module in (trending, search, paper, browse, account, lists, submit):

@@ -39,6 +39,7 @@ SOURCE_LABELS = {
     "demo": "demo data (generated)",
     "test": "test data",
 }
+SIMILAR_SHOWN = 6
 SIGNAL_LABELS = {"upvotes": "upvotes", "comments": "comments", "github_stars": "GitHub stars"}
 
 
@@ -111,6 +112,20 @@ def paper_bibtex(ref: str, services: ServicesDep) -> PlainTextResponse:
     return PlainTextResponse(to_bibtex([paper]), media_type="application/x-bibtex; charset=utf-8")
 
 
+@router.get("/papers/{ref:path}/similar", response_class=HTMLResponse)
+def similar_papers(request: Request, ref: str, services: ServicesDep) -> HTMLResponse:
+    """The paper page's similar papers: a fragment for HTMX, a page of its own without it."""
+    key, paper = resolve_paper(services, ref)
+    context = {
+        "paper": paper,
+        "similar": similar_to(services, key, limit=SIMILAR_SHOWN),
+        "title": f"Similar to {paper.title or paper.id}",
+        "canonical": f"/papers/{paper.id}/similar",
+        "public_page": True,
+    }
+    return render(request, "_similar.html" if is_htmx(request) else "similar.html", context)
+
+
 @router.get("/papers/{ref:path}", response_class=HTMLResponse)
 def paper_page(
     request: Request, ref: str, services: ServicesDep, user: CurrentUser
@@ -125,7 +140,6 @@ def paper_page(
         "canonical": f"/papers/{paper.id}",
         "sightings": sightings(paper.claims),
         "signals": latest_signals(paper),
-        "similar": similar_to(services, key, limit=6),
         "bibtex": to_bibtex([paper]),
         "my_lists": reading_lists.lists_of(services, user.id) if user else [],
         "in_lists": reading_lists.lists_containing(services, user.id, key) if user else set(),

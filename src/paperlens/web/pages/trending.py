@@ -197,6 +197,19 @@ def _page(
     return render(request, "trending.html", context)
 
 
+def home_day(services: Services) -> tuple[date, date | None, date]:
+    """The day the home page opens on, the latest day with papers (if any), and today."""
+    today = services.clock().date()
+    latest = TrendingQueries(services.store).latest_day(on_or_before=today)
+    return latest or today, latest, today
+
+
+def current_windows(services: Services) -> list[tuple[Window, date]]:
+    """The windows the home page and its tabs show first: what start-up warms."""
+    day = home_day(services)[0]
+    return [("daily", day), ("weekly", day), ("monthly", day)]
+
+
 PageParam = Annotated[int, Query(ge=1, le=10_000, description="Page number, from 1.")]
 
 
@@ -204,9 +217,7 @@ PageParam = Annotated[int, Query(ge=1, le=10_000, description="Page number, from
 def home(
     request: Request, services: ServicesDep, user: CurrentUser, page: PageParam = 1
 ) -> HTMLResponse:
-    today = services.clock().date()
-    latest = TrendingQueries(services.store).latest_day(on_or_before=today)
-    day = latest or today
+    day, latest, today = home_day(services)
     note = None
     if latest is not None and latest != today:
         note = f"No papers for today yet; showing the latest day with papers, {day:%B} {day.day}."
