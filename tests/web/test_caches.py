@@ -43,9 +43,12 @@ class SlowPage:
         await send({"type": "http.response.body", "body": f"render {version}".encode()})
 
 
-async def get(app: Any, path: str = "/", *, method: str = "GET", cookie: str = "") -> tuple:
+async def get(
+    app: Any, path: str = "/", *, method: str = "GET", cookie: str = "", extra: Any = ()
+) -> tuple:
+    headers = [(b"cookie", cookie.encode())] if cookie else []
     scope = {"type": "http", "method": method, "path": path, "query_string": b"",
-             "headers": [(b"cookie", cookie.encode())] if cookie else [], "state": {}}  # fmt: skip
+             "headers": [*headers, *extra], "state": {}}  # fmt: skip
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
@@ -144,6 +147,37 @@ def test_waiters_render_themselves_when_the_first_render_is_not_cacheable() -> N
         results = await asyncio.gather(*crowd)
         assert [status for status, _h, _b in results] == [404, 404, 404]
         assert page.renders == 3
+
+    asyncio.run(scenario())
+
+
+def test_the_cache_keeps_within_its_byte_budget_dropping_the_least_recently_read() -> None:
+    async def scenario() -> None:
+        page = SlowPage()
+        cache = PageCache(page, ttl=10, stale=60, max_bytes=30, clock=Clock())
+        for path in ("/a", "/b", "/c"):  # 8 bytes each ("render N")
+            await get(cache, path)
+        await get(cache, "/a")  # read again: now the most recent
+        await get(cache, "/d")  # 32 bytes > 30: the least recently read (/b) goes
+        assert page.renders == 4
+        await get(cache, "/a")
+        await get(cache, "/c")
+        assert page.renders == 4
+        await get(cache, "/b")
+        assert page.renders == 5
+
+    asyncio.run(scenario())
+
+
+def test_htmx_fragments_are_cached_apart_from_the_page() -> None:
+    async def scenario() -> None:
+        page = SlowPage()
+        cache = PageCache(page, ttl=10, stale=60, clock=Clock())
+        scope_headers = [(b"hx-request", b"true"), (b"hx-target", b"similar")]
+        assert (await get(cache, "/papers/x/similar"))[2] == "render 1"
+        assert (await get(cache, "/papers/x/similar", extra=scope_headers))[2] == "render 2"
+        assert (await get(cache, "/papers/x/similar", extra=scope_headers))[2] == "render 2"
+        assert (await get(cache, "/papers/x/similar"))[2] == "render 1"
 
     asyncio.run(scenario())
 

@@ -18,7 +18,7 @@ from paperlens.errors import InvalidQuery
 from paperlens.index.keyword import ParsedQuery, parse_query
 from paperlens.model import Paper
 from paperlens.rank.fusion import Fused, by_similarity, rrf, weighted
-from paperlens.rank.snippet import Segment, matched_terms, snippet
+from paperlens.rank.snippet import Matcher, Segment, matched_terms, snippet
 from paperlens.services import Services
 
 Mode = Literal["keyword", "semantic", "hybrid"]
@@ -188,7 +188,10 @@ def build_page(
 ) -> SearchPage:
     papers = services.store.papers_by_key([f.key for f in ranked])
     index = services.fulltext
-    stems = index.stems([*parsed.words, *parsed.required, *parsed.phrases, *parsed.titles])
+    matches = Matcher(
+        index.stems([*parsed.words, *parsed.required, *parsed.phrases, *parsed.titles]),
+        index.stem,
+    )
     results = []
     for item in ranked:
         paper = papers.get(item.key)
@@ -198,8 +201,8 @@ def build_page(
         segments: list[Segment] = []
         if snippets:
             text = f"{paper.title or ''} {paper.abstract or ''}"
-            segments = snippet(paper.abstract or "", stems, index.stem)
-            explain["matched_terms"] = matched_terms(text, stems, index.stem)
+            segments = snippet(paper.abstract or "", matches)
+            explain["matched_terms"] = matched_terms(text, matches)
         explain.update(item.parts)
         results.append(SearchResult(paper, item.key, item.score, segments, explain))
     return SearchPage(query=query, mode=mode, total=total, results=results, offset=offset)

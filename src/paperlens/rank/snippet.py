@@ -8,24 +8,38 @@ in ``<mark>``: no path from user input to unescaped HTML.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 Segment = tuple[str, bool]
 
 
-def snippet(
-    text: str,
-    stems: set[str],
-    stem: Callable[[str], list[str]],
-    *,
-    words: int = 40,
-) -> list[Segment]:
+class Matcher:
+    """Which words match the query's ``stems``; each distinct word is stemmed once.
+
+    A result page tests a few thousand words, mostly repeats ("the", "model"):
+    remembering the answer per word, and asking in bulk, keeps snippets off the
+    search latency.
+    """
+
+    def __init__(self, stems: set[str], stem: Callable[[str], Sequence[str]]) -> None:
+        self.stems = stems
+        self.stem = stem
+        self.known: dict[str, bool] = {}
+
+    def flags(self, words: list[str]) -> list[bool]:
+        known, stems = self.known, self.stems
+        for word in set(words).difference(known):
+            known[word] = bool(stems) and not stems.isdisjoint(self.stem(word))
+        return [known[w] for w in words]
+
+
+def snippet(text: str, matches: Matcher, *, words: int = 40) -> list[Segment]:
     """The ``words``-word window with the most matches, split into segments."""
     tokens = list(_WORD_RE.finditer(text))
     if not tokens:
         return []
-    hits = [bool(stems) and bool(set(stem(t.group())) & stems) for t in tokens]
+    hits = matches.flags([t.group() for t in tokens])
     best_start, best = 0, -1
     window = sum(hits[:words])
     for start in range(max(1, len(tokens) - words + 1)):
@@ -54,10 +68,8 @@ def snippet(
     return segments
 
 
-def matched_terms(text: str, stems: set[str], stem: Callable[[str], list[str]]) -> list[str]:
+def matched_terms(text: str, matches: Matcher) -> list[str]:
     """The distinct words of ``text`` that matched the query, in order of appearance."""
-    seen: dict[str, None] = {}
-    for tok in _WORD_RE.findall(text):
-        if set(stem(tok)) & stems:
-            seen.setdefault(tok.lower(), None)
+    words = _WORD_RE.findall(text)
+    seen = {w.lower(): None for w, hit in zip(words, matches.flags(words), strict=True) if hit}
     return list(seen)

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MARK = b"x-page-cache"
-_MAX_BODY = 2_000_000
+_MAX_BODY = 2_000_000  # one page; the whole cache is bounded by ``max_bytes``
 _WAIT_SECONDS = 30.0  # a waiter gives up on a stuck render and renders itself
 
 logger = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ class PageCache:
         ttl: float = 10.0,
         stale: float = 60.0,
         entries: int = 5000,
+        max_bytes: int = 64 << 20,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.app = app
@@ -66,6 +67,8 @@ class PageCache:
         self.ttl = ttl
         self.stale = max(stale, 0.0)
         self.entries = entries
+        self.max_bytes = max_bytes
+        self._bytes = 0
         self._store: OrderedDict[str, _Entry] = OrderedDict()
         self._rendering: dict[str, asyncio.Event] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -74,6 +77,7 @@ class PageCache:
     def clear(self) -> None:
         with self._lock:
             self._store.clear()
+            self._bytes = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = _cache_key(scope) if scope["type"] == "http" and self.ttl > 0 else None
@@ -153,15 +157,20 @@ class PageCache:
 
     def _get(self, key: str) -> _Entry | None:
         with self._lock:
-            return self._store.get(key)
+            hit = self._store.get(key)
+            if hit is not None:
+                self._store.move_to_end(key)  # least recently read goes first
+            return hit
 
     def _put(self, key: str, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
         kept = [(k, v) for k, v in headers if k.lower() != b"set-cookie"]
         with self._lock:
+            old = self._store.pop(key, None)
+            self._bytes += len(body) - (len(old.body) if old else 0)
             self._store[key] = _Entry(self.clock(), status, kept, body)
-            self._store.move_to_end(key)
-            while len(self._store) > self.entries:
-                self._store.popitem(last=False)
+            while len(self._store) > self.entries or self._bytes > self.max_bytes:
+                _key, dropped = self._store.popitem(last=False)
+                self._bytes -= len(dropped.body)
 
 
 async def _replay(entry: _Entry, send: Send) -> None:

@@ -142,6 +142,7 @@ def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     env = templates.env
     env.autoescape = True
+    env.auto_reload = False  # templates ship with the package; no stat() per render
     env.trim_blocks = True
     env.lstrip_blocks = True
     env.filters.update(
