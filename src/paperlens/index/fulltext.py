@@ -229,9 +229,11 @@ class FulltextIndex:
         schema, Occur = self.schema, tantivy.Occur
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
         words = self.analyze(" ".join(parsed.words)) if parsed.words else []
-        word_occur = Occur.Must if match_all else Occur.Should
         for term in dict.fromkeys(words):
-            clauses.append((word_occur, self._term_everywhere(term)))
+            if match_all:
+                clauses.append((Occur.Must, self._term_everywhere(term)))
+            else:  # flat, not one nested query per word: the same scores, twice as fast
+                clauses.extend(self._term_fields(term))
         for word in parsed.required:
             for term in self.analyze(word, stopwords=False):
                 clauses.append((Occur.Must, self._term_everywhere(term)))
@@ -269,8 +271,12 @@ class FulltextIndex:
 
     def _term_everywhere(self, term: str) -> tantivy.Query:
         """A term scored in the title+abstract body, boosted in the title, and in author names."""
+        return tantivy.Query.boolean_query(self._term_fields(term))
+
+    def _term_fields(self, term: str) -> list[tuple[tantivy.Occur, tantivy.Query]]:
+        """The optional per-field clauses of :meth:`_term_everywhere`."""
         schema, Should = self.schema, tantivy.Occur.Should
-        parts = [
+        return [
             (Should, tantivy.Query.term_query(schema, "body", term, index_option="freq")),
             (Should, tantivy.Query.boost_query(
                 tantivy.Query.term_query(schema, "title", term, index_option="freq"),
@@ -279,7 +285,6 @@ class FulltextIndex:
                 tantivy.Query.term_query(schema, "authors", term, index_option="freq"),
                 AUTHOR_BOOST)),
         ]  # fmt: skip
-        return tantivy.Query.boolean_query(parts)
 
     def _phrase(self, field: str, text: str) -> tantivy.Query:
         terms = self.analyze(text, stopwords=False)
