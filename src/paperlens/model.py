@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -42,6 +43,9 @@ class Version:
 
     version: int
     date: date | None = None
+
+    def __reduce__(self) -> tuple[type[Version], tuple[int, date | None]]:
+        return Version, (self.version, self.date)
 
 
 @dataclass(slots=True)
@@ -110,6 +114,11 @@ class Record:
     observed_at: datetime | None = None
     """When the source said it (response time, file mtime); defaults to ingest time."""
 
+    def __reduce__(self) -> tuple[type[Record], tuple[Any, ...]]:
+        """Pickle as the constructor's arguments: ingest ships records between processes,
+        and the default for slotted dataclasses (a Python ``__setstate__``) is 5x slower."""
+        return Record, _record_state(self)
+
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe dict; dates become ISO strings.
 
@@ -163,11 +172,16 @@ class Record:
         The hash is sha256 of the content without where or when it was read,
         so identical content seen again (a re-ingest, the same file renamed)
         hashes the same, which lets ingest skip it before any merge work.
+
+        The text leaves out where and when (the store keeps them in columns of
+        their own) and empty fields (``from_json`` restores their defaults):
+        about 250 bytes less per record, which lets two typical arXiv records
+        share a 4 KiB database page instead of one each.
         """
         data = self.to_json()
-        text = orjson.dumps(data).decode()
         for key in ("origin", "location", "observed_at"):
             data.pop(key, None)
+        text = orjson.dumps({k: v for k, v in data.items() if v not in _EMPTY}).decode()
         for sig in data["signals"]:
             sig.pop("observed_at", None)
         blob = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
@@ -180,7 +194,8 @@ class Record:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Record:
-        """Rebuild a record stored with :meth:`to_json`."""
+        """Rebuild a record stored with :meth:`to_json` (or :meth:`serialise`: absent
+        fields take their defaults)."""
         data = dict(data)
         data["versions"] = [
             Version(v["version"], _date(v.get("date"))) for v in data.get("versions") or []
@@ -237,9 +252,18 @@ class Paper:
     signals: list[Observation] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __reduce__(self) -> tuple[type[Paper], tuple[Any, ...]]:
+        """Pickle as the constructor's arguments (see ``Record.__reduce__``)."""
+        return Paper, _paper_state(self)
+
     def to_json(self) -> dict[str, Any]:
         """A JSON-safe dict for ``--json`` output and the API."""
         return json.loads(json.dumps(asdict(self), default=_json_default))
+
+
+_EMPTY = (None, [], {})
+_record_state = attrgetter(*(f.name for f in fields(Record)))
+_paper_state = attrgetter(*(f.name for f in fields(Paper)))
 
 
 @dataclass(slots=True)

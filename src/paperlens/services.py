@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from paperlens.config import Settings
+from paperlens.model import Paper
 from paperlens.store import Store, open_store
 
 if TYPE_CHECKING:
@@ -67,10 +68,13 @@ class Services:
             self._fulltext = FulltextIndex(self.settings.data_dir / "keyword")
         return self._fulltext
 
-    def feed_keyword(self) -> None:
-        """Give the keyword index what changed since the last call; ``sync_keyword`` commits."""
+    def feed_keyword(self, changed: Sequence[tuple[int, int, Paper]] = ()) -> None:
+        """Give the keyword index what changed since the last call; ``sync_keyword`` commits.
+
+        ``changed``: the papers an ingest batch just wrote, which spares reading them back.
+        """
         with self._lock:
-            self._keyword_index().feed(self.store)
+            self._keyword_index().feed(self.store, changed=changed)
 
     def sync_keyword(self, *, on_progress: ProgressFn | None = None) -> int:
         """Bring the keyword index up to date with the store; returns papers indexed."""

@@ -34,6 +34,7 @@ LAYOUT = 1  # bump when the schema or analysis changes; forces a rebuild
 WATERMARK = "keyword"
 _SYNC_BATCH = 5000
 _COMMIT_EVERY = 200_000
+WRITER_HEAP = 128_000_000
 TITLE_BOOST = 0.5
 AUTHOR_BOOST = 0.5
 
@@ -93,6 +94,7 @@ class FulltextIndex:
         self._writer: tantivy.IndexWriter | None = None
         self._fed = 0
         self._max_fed_key = 0
+        self._since_commit = 0
         self._index = self._open()
 
     def _open(self) -> tantivy.Index:
@@ -116,42 +118,60 @@ class FulltextIndex:
 
     # -- keeping in sync -------------------------------------------------------
 
-    def feed(self, store: Store, *, on_progress: Callable[[int, int], None] | None = None) -> int:
+    def feed(
+        self,
+        store: Store,
+        *,
+        changed: Sequence[tuple[int, int, Paper]] = (),
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> int:
         """Hand every paper changed since the last feed to tantivy, without committing.
 
-        Ingest calls this after each committed batch: tantivy's indexing
-        threads then work on one core while Python parses the next batch on
-        the other. A paper fed before is deleted by key first; on a fresh
-        index a key above every key fed so far cannot be there yet, which
-        spares the delete on the bulk path.
+        Ingest calls this after each committed batch with the papers the batch
+        wrote (``changed``): when they are exactly what changed since the last
+        feed (no other writer came between), they are indexed as they are,
+        without reading them back from the store. tantivy's indexing threads
+        then work on one core while Python parses the next batch on the other.
         """
         if self._writer is None:
-            self._writer = self._index.writer(heap_size=128_000_000, num_threads=2)
+            self._writer = self._index.writer(heap_size=WRITER_HEAP, num_threads=2)
             self._fed = 0 if self.fresh else store.watermark(WATERMARK)
             self._max_fed_key = 0
-        writer = self._writer
+        self._since_commit = 0
+        if changed and changed[0][1] == self._fed + 1 and changed[-1][1] == store.max_seq():
+            self._add(store, changed)
+            return len(changed)
         total = max(store.max_seq() - self._fed, 0)
-        done = since_commit = 0
+        done = 0
         while rows := store.changed_since(self._fed, limit=_SYNC_BATCH):
-            for key, _seq, paper in rows:
-                if not self.fresh or key <= self._max_fed_key:
-                    # By query: delete_documents_by_term takes a Python int as an
-                    # i64 term, which never matches this u64 field.
-                    writer.delete_documents_by_query(
-                        tantivy.Query.term_query(self.schema, "key", key)
-                    )
-                self._max_fed_key = max(self._max_fed_key, key)
-                writer.add_document(self._document(key, paper))
-            self._fed = rows[-1][1]
+            self._add(store, rows)
             done += len(rows)
-            since_commit += len(rows)
-            if since_commit >= _COMMIT_EVERY:
-                writer.commit()
-                store.set_watermark(WATERMARK, self._fed)
-                since_commit = 0
             if on_progress:
                 on_progress(min(done, total), total)
         return done
+
+    def _add(self, store: Store, rows: Sequence[tuple[int, int, Paper]]) -> None:
+        """Index ``rows`` (in seq order), committing every ``_COMMIT_EVERY`` papers.
+
+        A paper fed before is deleted by key first; on a fresh index a key above
+        every key fed so far cannot be there yet, which spares the delete on the
+        bulk path.
+        """
+        writer = self._writer
+        assert writer is not None
+        for key, _seq, paper in rows:
+            if not self.fresh or key <= self._max_fed_key:
+                # By query: delete_documents_by_term takes a Python int as an
+                # i64 term, which never matches this u64 field.
+                writer.delete_documents_by_query(tantivy.Query.term_query(self.schema, "key", key))
+            self._max_fed_key = max(self._max_fed_key, key)
+            writer.add_document(self._document(key, paper))
+        self._fed = rows[-1][1]
+        self._since_commit += len(rows)
+        if self._since_commit >= _COMMIT_EVERY:
+            writer.commit()
+            store.set_watermark(WATERMARK, self._fed)
+            self._since_commit = 0
 
     def sync(self, store: Store, *, on_progress: Callable[[int, int], None] | None = None) -> int:
         """Index every paper changed since the watermark and commit; returns how many fed now.

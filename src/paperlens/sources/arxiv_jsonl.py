@@ -119,6 +119,8 @@ class ArxivJsonl:
     """The Kaggle / OAI snapshot JSON Lines format, plain or gzip."""
 
     name: ClassVar[str] = "arxiv-jsonl"
+    bulk: ClassVar[bool] = True
+    """Files of millions of lines: ingest parses them in a second process."""
 
     def sniff(self, head: bytes, filename: str) -> bool:
         """A first line that is a JSON object with the snapshot's keys.

@@ -178,14 +178,17 @@ class SqliteStore:
         out: dict[int, list[Record]] = {}
         for chunk in _chunks(list(paper_keys)):
             marks = ",".join("?" * len(chunk))
-            for paper, data, observed in self.conn.execute(
-                f"SELECT paper, data, observed_at FROM records WHERE paper IN ({marks}) "
-                "ORDER BY observed_at, rowid",
+            for paper, data, observed, origin, location in self.conn.execute(
+                f"SELECT paper, data, observed_at, origin, location FROM records "
+                f"WHERE paper IN ({marks}) ORDER BY observed_at, rowid",
                 chunk,
             ):
+                # Where and when live in columns (older rows also carry them in data).
                 record = Record.from_json(orjson.loads(data))
                 if record.observed_at is None:
                     record.observed_at = datetime.fromisoformat(observed)
+                record.origin = record.origin or origin
+                record.location = record.location or location or ""
                 out.setdefault(paper, []).append(record)
         return out
 
@@ -193,17 +196,26 @@ class SqliteStore:
         row = self.conn.execute("SELECT max(seq) FROM papers").fetchone()
         return int(row[0] or 0) + 1
 
-    def save_papers(self, items: Sequence[tuple[int | None, Paper]], seq: int) -> list[int]:
+    def save_papers(
+        self,
+        items: Sequence[tuple[int | None, Paper]],
+        seq: int,
+        *,
+        match_keys: Sequence[tuple[str | None, str | None] | None] = (),
+    ) -> list[int]:
         """Insert (key None) or replace papers' displayed values; returns their keys.
 
         Keys are handed out here (the writer holds the lock) so a whole batch
         goes to SQLite in a few ``executemany`` calls instead of a call per paper.
+        ``match_keys``: each paper's ``(title_key, abstract_key)`` where the
+        caller already has them (None: compute them here).
         """
         conn = self.conn
         taken_dois = self._doi_owners([p.doi for _k, p in items if p.doi])
         next_key = int(conn.execute("SELECT coalesce(max(key), 0) FROM papers").fetchone()[0])
         inserts, updates, keys = [], [], []
-        for n, (key, paper) in enumerate(items):
+        known = list(match_keys) or [None] * len(items)
+        for n, ((key, paper), title_abstract) in enumerate(zip(items, known, strict=True)):
             if key is None:
                 next_key += 1
                 key = next_key
@@ -217,7 +229,7 @@ class SqliteStore:
                 doi = None
             elif doi:
                 taken_dois[doi] = key
-            target.append((*_paper_values(paper, doi, seq + n), key))
+            target.append((*_paper_values(paper, doi, seq + n, title_abstract), key))
             keys.append(key)
         conn.executemany(
             f"INSERT INTO papers ({_WRITE_COLUMNS}, key) VALUES ("
@@ -510,10 +522,12 @@ def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def _paper_values(paper: Paper, doi: str | None, seq: int) -> tuple[Any, ...]:
+def _paper_values(
+    paper: Paper, doi: str | None, seq: int, match_keys: tuple[str | None, str | None] | None
+) -> tuple[Any, ...]:
+    tkey, akey = match_keys or (_title_key(paper.title), _abstract_key(paper.abstract))
     return (
-        paper.id, paper.arxiv_id, doi, paper.title,
-        _title_key(paper.title), paper.abstract, _abstract_key(paper.abstract),
+        paper.id, paper.arxiv_id, doi, paper.title, tkey, paper.abstract, akey,
         _dumps(paper.authors), int(paper.authors_complete),
         paper.author_count, _dumps(paper.organisations),
         _dumps(paper.categories), _iso(paper.published), _iso(paper.updated),

@@ -1,0 +1,63 @@
+"""Parsing in a second process gives exactly what parsing in-process gives."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from paperlens.ingest import ingest
+from paperlens.merge.fold import fold
+from paperlens.model import Record
+from paperlens.sources.arxiv_jsonl import ArxivJsonl
+from paperlens.store import open_store
+
+SNAP = Path(__file__).parent / "fixtures" / "kaggle_snapshot"
+Dump = Callable[[Path], list[tuple[object, ...]]]
+
+
+def _corpus(path: Path) -> Path:
+    lines = b"".join(p.read_bytes() for p in sorted(SNAP.glob("*.jsonl")))
+    path.write_bytes(lines + b'{"id": 7}\nnot json\n' + lines)  # bad lines, then duplicates
+    return path
+
+
+@pytest.mark.parametrize("batch_size", [1, 64, 5000])
+def test_child_parse_equals_inline(tmp_path: Path, db_dump: Dump, batch_size: int) -> None:
+    corpus = _corpus(tmp_path / "snap.jsonl")
+    reports = []
+    for name, parallel in (("inline.db", False), ("child.db", True)):
+        store = open_store(tmp_path / name)
+        reports.append(ingest(store, [corpus], batch_size=batch_size, parallel=parallel))
+        store.close()
+    inline, child = (r.to_json() for r in reports)
+    for report in (inline, child):
+        report.pop("seconds")
+        report.pop("records_per_second")
+    assert child == inline
+    assert [e["location"] for e in child["rejected"]] == ["line 401", "line 402"]
+    assert db_dump(tmp_path / "child.db") == db_dump(tmp_path / "inline.db")
+
+
+def test_child_reports_an_unreadable_file(tmp_path: Path) -> None:
+    bad = tmp_path / "empty.jsonl"
+    bad.write_bytes(b"\n" * 10)
+    report = ingest(open_store(tmp_path / "p.db"), [bad], fmt="arxiv-jsonl", parallel=True)
+    assert report.failed_files and "empty" in report.failed_files[0]
+
+
+def _snapshot_records() -> list[Record]:
+    out = []
+    for path in sorted(SNAP.glob("*.jsonl")):
+        with path.open("rb") as f:
+            out += [r for r in ArxivJsonl().parse(f, str(path)) if isinstance(r, Record)]
+    return out
+
+
+def test_single_record_fold_matches_the_general_rule() -> None:
+    records = _snapshot_records()
+    assert len(records) > 300
+    for record in records:
+        # Two copies of one record take the general path and must fold to the same paper.
+        assert fold("pl_x", [record]) == fold("pl_x", [record, record])
