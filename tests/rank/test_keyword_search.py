@@ -70,7 +70,7 @@ def test_match_all_is_stricter(seeded: Services) -> None:
 def test_snippet_marks_matched_words(seeded: Services) -> None:
     result = search(seeded, "gradient inversion", limit=1).results[0]
     marked = [text.lower() for text, hit in result.snippet if hit]
-    assert "gradient" in marked or "inversion" in marked
+    assert marked and all(w.startswith(("gradient", "invers")) for w in marked)
     assert set(result.explain["matched_terms"]) & {"gradient", "inversion"}
     assert result.explain["keyword"]["rank"] == 1
 
