@@ -8,6 +8,8 @@ before any merge work, which makes re-running an ingest a no-op.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import time
 import zlib
@@ -135,6 +137,36 @@ def ingest(
     ``parallel`` parses bulk formats in a second process; None decides by
     format and file size, True forces it for any bulk format (tests).
     """
+    with _fewer_collections(), store.bulk_writes():
+        return _ingest(store, paths, fmt, batch_size, on_progress, on_batch, parallel)
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector ~70x less often while ingesting.
+
+    Ingest allocates millions of short-lived, cycle-free objects; at the
+    default threshold (700) the collector runs thousands of times and finds
+    nothing, which measured 14 % of a bulk ingest. Reference counting still
+    frees everything as it goes, so memory does not grow.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(50_000, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+def _ingest(
+    store: Store,
+    paths: Sequence[Path],
+    fmt: str,
+    batch_size: int,
+    on_progress: ProgressFn | None,
+    on_batch: ChangedFn | None,
+    parallel: bool | None,
+) -> IngestReport:
     started = time.perf_counter()
     report = IngestReport()
     files = expand_inputs(paths)

@@ -101,7 +101,7 @@ def parse_in_child(path: Path, source: Source, origin: str, skip: int) -> Iterat
 def _child(path: str, source_name: str, origin: str, skip: int, sender: Any) -> None:
     # Nothing this process allocates lives long: a higher gen-0 threshold spares
     # thousands of collections that would find no garbage.
-    gc.set_threshold(20_000, 50, 100)
+    gc.set_threshold(50_000, 50, 100)
     try:
         with open(path, "rb") as stream:
             for chunk in parse_inline(get_source(source_name), stream, origin, skip):
