@@ -61,3 +61,38 @@ def test_single_record_fold_matches_the_general_rule() -> None:
     for record in records:
         # Two copies of one record take the general path and must fold to the same paper.
         assert fold("pl_x", [record]) == fold("pl_x", [record, record])
+
+
+def test_reingest_skips_remembered_lines_and_matches_inline(tmp_path: Path, db_dump: Dump) -> None:
+    corpus = _corpus(tmp_path / "snap.jsonl")
+    store = open_store(tmp_path / "p.db")
+    first = ingest(store, [corpus], parallel=True)
+    remembered = store.conn.execute("SELECT count(*) FROM ingest_lines")  # type: ignore[attr-defined]
+    assert remembered.fetchone()[0] == first.new  # the file holds every line twice
+    before = db_dump(tmp_path / "p.db")
+    again = ingest(store, [corpus], parallel=True)
+    assert (again.records, again.unchanged, again.new) == (first.records, first.records, 0)
+    assert len(again.rejected) == 2
+    assert db_dump(tmp_path / "p.db") == before
+
+
+def test_a_remembered_line_whose_record_was_replaced_is_parsed_again(
+    tmp_path: Path, db_dump: Dump
+) -> None:
+    """Two lines, one arXiv id, different content: the later one replaces the earlier's row,
+    so on re-ingest the earlier line is new again and the later one is no longer stored."""
+    line = (SNAP / "arxiv-metadata-oai-snapshot_head200.jsonl").read_bytes().splitlines()[0]
+    edited = line.replace(b'"title":"', b'"title":"Revised: ', 1)
+    assert edited != line
+    corpus = tmp_path / "dup.jsonl"
+    corpus.write_bytes(line + b"\n" + edited + b"\n")
+    reports = {}
+    for name, parallel in (("inline.db", False), ("child.db", True)):
+        store = open_store(tmp_path / name)
+        ingest(store, [corpus], parallel=parallel, batch_size=1)
+        reports[name] = ingest(store, [corpus], parallel=parallel, batch_size=1).to_json()
+        reports[name].pop("seconds")
+        reports[name].pop("records_per_second")
+    assert reports["child.db"] == reports["inline.db"]
+    assert reports["child.db"]["unchanged"] == 0
+    assert db_dump(tmp_path / "child.db") == db_dump(tmp_path / "inline.db")

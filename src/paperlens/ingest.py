@@ -21,7 +21,7 @@ from typing import Any
 
 from paperlens.errors import PaperlensError
 from paperlens.ids import paper_id_for
-from paperlens.ingest_parse import Chunk, Prepared, parse_in_child, parse_inline, prepare
+from paperlens.ingest_parse import Chunk, Known, Prepared, parse_in_child, parse_inline, prepare
 from paperlens.merge.fold import fold
 from paperlens.merge.match import KINDS, candidate_of, same_paper
 from paperlens.model import Paper, ParseError, Record
@@ -187,11 +187,19 @@ def _ingest(
                 checkpoint = f"ingest:{source.name}:{fingerprint(path)}"
                 skip = _resume_point(store, checkpoint)
                 report.resumed += skip
-                chunks = (
-                    parse_in_child(path, source, origin, skip)
-                    if in_child
-                    else parse_inline(source, f, origin, skip)
-                )
+
+                def chunks(
+                    skip: int,
+                    known: bool,
+                    f: Any = f,
+                    source: Source = source,
+                    path: Path = path,
+                    in_child: bool = in_child,
+                ) -> Iterator[Chunk]:
+                    if in_child:
+                        db = store.path if known else None
+                        return parse_in_child(path, source, str(path), skip, db=db)
+                    return parse_inline(source, f, str(path), skip)
 
                 def progress(done: int, base: int = done_before) -> None:
                     if on_progress:
@@ -220,31 +228,77 @@ def _ingest_stream(
     store: Store,
     checkpoint_name: str,
     position: int,
-    chunks: Iterator[Chunk],
+    chunks: Callable[[int, bool], Iterator[Chunk]],
     batch_size: int,
     report: IngestReport,
     progress: Callable[[int], None],
     on_batch: ChangedFn | None = None,
 ) -> None:
-    """Commit ``chunks`` batch by batch, each with the checkpoint after its last item."""
-    batch: list[Prepared] = []
+    """Commit ``chunks(skip, known)`` batch by batch, each with the checkpoint after its last item.
+
+    A ``Known`` line whose record is gone by the time its batch is written (an
+    earlier line of this input replaced it) rolls the batch back; reading then
+    resumes at the checkpoint with every line parsed.
+    """
+    committed = [position, *_counters(report)]
+
+    def on_commit(at: int) -> None:
+        committed[:] = [at, *_counters(report)]
+
+    known = True
+    while True:
+        try:
+            _commit_batches(store, checkpoint_name, position, chunks(position, known),
+                            batch_size, report, progress, on_batch, on_commit)  # fmt: skip
+            return
+        except _KnownLineGone:
+            position, *counters = committed
+            (report.records, report.new, report.merged, report.updated, report.unchanged,
+             report.signals, rejected) = counters  # fmt: skip
+            del report.rejected[rejected:]
+            known = False
+
+
+def _counters(report: IngestReport) -> list[int]:
+    return [report.records, report.new, report.merged, report.updated, report.unchanged,
+            report.signals, len(report.rejected)]  # fmt: skip
+
+
+class _KnownLineGone(Exception):
+    """A line remembered as stored no longer is (see ``_ingest_stream``)."""
+
+
+def _commit_batches(
+    store: Store,
+    checkpoint_name: str,
+    position: int,
+    chunks: Iterator[Chunk],
+    batch_size: int,
+    report: IngestReport,
+    progress: Callable[[int], None],
+    on_batch: ChangedFn | None,
+    on_commit: Callable[[int], None],
+) -> None:
+    batch: list[Prepared | Known] = []
     done_bytes = 0
-    for items, done_bytes in chunks:
-        for item in items:
-            position += 1
-            if isinstance(item, ParseError):
-                report.rejected.append(item)
-                continue
-            report.records += 1
-            batch.append(item)
-            if len(batch) >= batch_size:
-                with store.transaction():
-                    changed = apply_prepared(store, batch, report)
-                    store.set_checkpoint(checkpoint_name, position)
-                batch = []
-                progress(done_bytes)
-                if on_batch and changed:
-                    on_batch(changed)
+    with contextlib.closing(chunks):
+        for items, done_bytes in chunks:
+            for item in items:
+                position += 1
+                if isinstance(item, ParseError):
+                    report.rejected.append(item)
+                    continue
+                report.records += 1
+                batch.append(item)
+                if len(batch) >= batch_size:
+                    with store.transaction():
+                        changed = apply_prepared(store, batch, report)
+                        store.set_checkpoint(checkpoint_name, position)
+                    on_commit(position)
+                    batch = []
+                    progress(done_bytes)
+                    if on_batch and changed:
+                        on_batch(changed)
     with store.transaction():
         changed = apply_prepared(store, batch, report)
         store.set_checkpoint(checkpoint_name, position, done=True)
@@ -269,7 +323,7 @@ def apply_batch(
 
 
 def apply_prepared(
-    store: Store, batch: Sequence[Prepared], report: IngestReport
+    store: Store, batch: Sequence[Prepared | Known], report: IngestReport
 ) -> list[tuple[int, int, Paper]]:
     """Merge and store prepared records; returns ``(key, seq, paper)`` of each paper written.
 
@@ -281,12 +335,19 @@ def apply_prepared(
     now_text = now.isoformat()
     seen = store.seen_hashes([p.digest for p in batch])
     fresh: list[Prepared] = []
+    lines: list[tuple[bytes, str]] = []
     for item in batch:
         if item.digest in seen:
             report.unchanged += 1
-            continue
-        seen.add(item.digest)
-        fresh.append(item)
+        elif isinstance(item, Known):
+            raise _KnownLineGone
+        else:
+            seen.add(item.digest)
+            fresh.append(item)
+        if isinstance(item, Prepared) and item.line:
+            lines.append((item.line, item.digest))
+    if lines:
+        store.remember_lines(lines)
     if not fresh:
         return []
 
@@ -298,7 +359,7 @@ def apply_prepared(
     groups: dict[int, _Group] = {}
     stored_form: dict[int, tuple[str, str, str]] = {}
     next_temp = -1
-    for record, text, digest, rkeys, paper_keys in fresh:
+    for record, text, digest, rkeys, paper_keys, _line in fresh:
         stored_form[id(record)] = (
             (record.observed_at.isoformat(), text, digest)
             if record.observed_at

@@ -11,11 +11,19 @@ writing) stays here, so the result is the same as parsing in-process.
 Records cross the pipe as their constructor arguments (``Record.__reduce__``),
 together with their serialised form, content hash and match keys, so the
 parent repeats none of that work.
+
+The child also remembers lines: each raw line is hashed (keyed with the
+parser's source code), and a line whose record is still stored is not decoded
+at all; it crosses as ``Known(content_hash)``, which the writer counts as
+unchanged after checking the hash once more. That makes re-ingesting an
+unchanged file cost a read and a hash per line.
 """
 
 from __future__ import annotations
 
 import gc
+import hashlib
+import importlib
 import itertools
 import multiprocessing
 from collections.abc import Iterator
@@ -25,6 +33,7 @@ from typing import Any, BinaryIO, NamedTuple
 from paperlens.merge.match import record_keys
 from paperlens.model import ParseError, Record
 from paperlens.sources import Source, get_source
+from paperlens.store import open_store
 from paperlens.text import abstract_key
 
 CHUNK = 500
@@ -45,17 +54,25 @@ class Prepared(NamedTuple):
     paper_keys: tuple[str | None, str | None]
     """Title and abstract keys of a paper with this record as its only source (the store
     indexes them; computing them again in the writer would fold the abstract twice)."""
+    line: bytes | None = None
+    """The digest of the input line it came from, for a bulk source read in the child."""
 
 
-Chunk = tuple[list[Prepared | ParseError], int]
-"""Prepared items in input order, and how many bytes of the file were read so far."""
+class Known(NamedTuple):
+    """A line whose record was stored by an earlier ingest: only its content hash."""
+
+    digest: str
 
 
-def prepare(record: Record) -> Prepared:
+Chunk = tuple[list[Prepared | Known | ParseError], int]
+"""Items in input order, and how many bytes of the file were read so far."""
+
+
+def prepare(record: Record, line: bytes | None = None) -> Prepared:
     text, digest = record.serialise()
     keys = record_keys(record)
     abstract = abstract_key(record.abstract) or None if record.abstract else None
-    return Prepared(record, text, digest, keys, (keys.get("title"), abstract))
+    return Prepared(record, text, digest, keys, (keys.get("title"), abstract), line)
 
 
 def parse_inline(source: Source, stream: BinaryIO, origin: str, skip: int) -> Iterator[Chunk]:
@@ -72,17 +89,19 @@ def parse_inline(source: Source, stream: BinaryIO, origin: str, skip: int) -> It
     yield chunk, stream.tell()
 
 
-def parse_in_child(path: Path, source: Source, origin: str, skip: int) -> Iterator[Chunk]:
+def parse_in_child(
+    path: Path, source: Source, origin: str, skip: int, *, db: Path | None
+) -> Iterator[Chunk]:
     """Like ``parse_inline`` on ``path``, with the parsing done by a child process.
 
+    With ``db``, lines whose records that store holds come back as ``Known``.
     An error the child meets (an unreadable file) is raised here. Closing the
     generator early (the writer failed) stops the child.
     """
     ctx = multiprocessing.get_context("spawn")  # no fork: this process holds threads
     receiver, sender = ctx.Pipe(duplex=False)
-    child = ctx.Process(
-        target=_child, args=(str(path), source.name, origin, skip, sender), daemon=True
-    )
+    args = (str(path), source.name, origin, skip, str(db) if db else None, sender)
+    child = ctx.Process(target=_child, args=args, daemon=True)
     child.start()
     sender.close()
     try:
@@ -98,14 +117,18 @@ def parse_in_child(path: Path, source: Source, origin: str, skip: int) -> Iterat
             child.join()
 
 
-def _child(path: str, source_name: str, origin: str, skip: int, sender: Any) -> None:
+def _child(
+    path: str, source_name: str, origin: str, skip: int, db: str | None, sender: Any
+) -> None:
     # Nothing this process allocates lives long: a higher gen-0 threshold spares
     # thousands of collections that would find no garbage.
     gc.set_threshold(50_000, 50, 100)
+    store = open_store(db) if db else None
     try:
+        source = get_source(source_name)
         with open(path, "rb") as stream:
-            for chunk in parse_inline(get_source(source_name), stream, origin, skip):
-                sender.send(chunk)
+            for items in _line_chunks(source, stream, origin, skip, store):
+                sender.send((items, stream.tell()))
         sender.send(None)
     except BrokenPipeError:  # the parent stopped reading: nothing left to do
         return
@@ -113,3 +136,43 @@ def _child(path: str, source_name: str, origin: str, skip: int, sender: Any) -> 
         sender.send(exc)
     finally:
         sender.close()
+        if store is not None:
+            store.close()
+
+
+def _line_chunks(
+    source: Any, stream: BinaryIO, origin: str, skip: int, store: Any
+) -> Iterator[list[Prepared | Known | ParseError]]:
+    """Chunks of items for a bulk source: known lines as ``Known``, the rest parsed."""
+    lines = source.lines(stream, origin)
+    for _ in itertools.islice(lines, skip):
+        pass
+    key = line_key(source)
+    while block := list(itertools.islice(lines, CHUNK)):
+        digests = [
+            None if isinstance(item, ParseError) else _digest(item[1], key) for item in block
+        ]
+        known = store.known_lines([d for d in digests if d]) if store else {}
+        items: list[Prepared | Known | ParseError] = []
+        for item, digest in zip(block, digests, strict=True):
+            if digest is None:
+                items.append(item)
+            elif content_hash := known.get(digest):
+                items.append(Known(content_hash))
+            else:
+                record = source.parse_line(*item, origin)
+                items.append(record if isinstance(record, ParseError) else prepare(record, digest))
+        yield items
+
+
+def _digest(line: bytes, key: bytes) -> bytes:
+    return hashlib.blake2b(line, key=key, digest_size=16).digest()
+
+
+def line_key(source: Any) -> bytes:
+    """The key for line digests: a hash of the code that turns a line into a record."""
+    code = hashlib.blake2b(digest_size=32)
+    for name in source.line_code:
+        module = importlib.import_module(name)
+        code.update(Path(module.__file__ or name).read_bytes())
+    return code.digest()

@@ -121,6 +121,14 @@ class ArxivJsonl:
     name: ClassVar[str] = "arxiv-jsonl"
     bulk: ClassVar[bool] = True
     """Files of millions of lines: ingest parses them in a second process."""
+    line_code: ClassVar[tuple[str, ...]] = (
+        "paperlens.sources.arxiv_jsonl",
+        "paperlens.sources.arxiv_fields",
+        "paperlens.ids",
+        "paperlens.model",
+    )
+    """The modules whose code decides what a line parses to: ingest remembers lines by a
+    digest keyed with their source code, so changing any of them forgets every line."""
 
     def sniff(self, head: bytes, filename: str) -> bool:
         """A first line that is a JSON object with the snapshot's keys.
@@ -142,6 +150,15 @@ class ArxivJsonl:
 
     def parse(self, stream: BinaryIO, origin: str) -> Iterator[Record | ParseError]:
         """Yield one record per line; a bad line becomes a ``ParseError`` and reading goes on."""
+        for item in self.lines(stream, origin):
+            yield item if isinstance(item, ParseError) else self.parse_line(*item, origin)
+
+    def lines(self, stream: BinaryIO, origin: str) -> Iterator[tuple[int, bytes] | ParseError]:
+        """The non-blank lines and their numbers; a line that cannot be read is a ``ParseError``.
+
+        ``parse`` is ``parse_line`` over these; ingest calls the two halves itself
+        so that it can skip lines it has seen before without decoding them.
+        """
         try:
             reader = open_text_lines(stream)
             head = reader.peek(8192)
@@ -166,14 +183,16 @@ class ArxivJsonl:
                 continue
             if n == 1 and line.startswith(b"\xef\xbb\xbf"):
                 line = line[3:]  # a UTF-8 byte-order mark, which JSON parsers reject
-            if not line.strip():
-                continue
-            try:
-                obj = _loads(line)
-            except (ValueError, RecursionError) as exc:
-                yield ParseError(origin, f"line {n}", _json_reason(line, exc))
-                continue
-            yield record_from_snapshot(obj, origin, f"line {n}")
+            if line.strip():
+                yield n, line
+
+    def parse_line(self, n: int, line: bytes, origin: str) -> Record | ParseError:
+        """Line ``n`` (from ``lines``) as a record."""
+        try:
+            obj = _loads(line)
+        except (ValueError, RecursionError) as exc:
+            return ParseError(origin, f"line {n}", _json_reason(line, exc))
+        return record_from_snapshot(obj, origin, f"line {n}")
 
 
 def _skip_rest_of_line(reader: LineReader, origin: str, n: int) -> Iterator[ParseError]:

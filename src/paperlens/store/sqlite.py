@@ -172,6 +172,25 @@ class SqliteStore:
             )
         return seen
 
+    def known_lines(self, digests: Sequence[bytes]) -> dict[bytes, str]:
+        """Of these line digests, those whose record is still stored, with its content hash."""
+        known: dict[bytes, str] = {}
+        for chunk in _chunks(list(digests)):
+            marks = ",".join("?" * len(chunk))
+            known.update(
+                self.conn.execute(
+                    f"SELECT l.digest, l.content_hash FROM ingest_lines l WHERE l.digest IN "
+                    f"({marks}) AND EXISTS (SELECT 1 FROM records r "
+                    "WHERE r.content_hash = l.content_hash)",
+                    chunk,
+                )
+            )
+        return known
+
+    def remember_lines(self, rows: Sequence[tuple[bytes, str]]) -> None:
+        """Store ``(line digest, content hash)`` pairs (see migration 0006)."""
+        self.conn.executemany("INSERT OR REPLACE INTO ingest_lines VALUES (?, ?)", rows)
+
     def candidates(self, kind: str, values: Sequence[str]) -> dict[str, list[Candidate]]:
         """Stored papers whose ``kind`` key (arxiv, doi, title, abstract) is in ``values``."""
         column = {"arxiv": "arxiv_id", "doi": "doi", "title": "title_key",
