@@ -26,6 +26,8 @@ import hashlib
 import importlib
 import itertools
 import multiprocessing
+import queue
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
@@ -37,8 +39,9 @@ from paperlens.store import open_store
 from paperlens.text import abstract_key
 
 CHUNK = 500
-"""Items per message from the child: big enough to amortise a pipe round, small
-enough that the child never runs far ahead of the writer (memory stays flat)."""
+"""Items per message from the child: big enough to amortise a pipe round."""
+AHEAD = 8
+"""Chunks the child may run ahead of the writer: two default batches, ~20 MB."""
 
 
 class Prepared(NamedTuple):
@@ -95,8 +98,12 @@ def parse_in_child(
     """Like ``parse_inline`` on ``path``, with the parsing done by a child process.
 
     With ``db``, lines whose records that store holds come back as ``Known``.
-    An error the child meets (an unreadable file) is raised here. Closing the
-    generator early (the writer failed) stops the child.
+    A thread receives up to ``AHEAD`` chunks ahead of the writer: with only the
+    pipe between them, the child stalled while the writer committed a batch
+    and the writer stalled while the child parsed the next one (each process
+    was idle a third of the time). An error the child meets (an unreadable
+    file) is raised here. Closing the generator early (the writer failed)
+    stops the child.
     """
     ctx = multiprocessing.get_context("spawn")  # no fork: this process holds threads
     receiver, sender = ctx.Pipe(duplex=False)
@@ -104,17 +111,43 @@ def parse_in_child(
     child = ctx.Process(target=_child, args=args, daemon=True)
     child.start()
     sender.close()
+    ahead: queue.Queue[Any] = queue.Queue(maxsize=AHEAD)
+    stop = threading.Event()
+    pump = threading.Thread(target=_pump, args=(receiver, ahead, stop), daemon=True)
+    pump.start()
     try:
-        while (message := receiver.recv()) is not None:
+        while (message := ahead.get()) is not None:
             if isinstance(message, BaseException):
                 raise message
             yield message
     finally:
-        receiver.close()
+        stop.set()
         child.join(timeout=5)
         if child.is_alive():
             child.terminate()
             child.join()
+        pump.join()
+
+
+def _pump(receiver: Any, ahead: queue.Queue[Any], stop: threading.Event) -> None:
+    """Move messages from the child's pipe to ``ahead`` until the last one (or ``stop``)."""
+    try:
+        while True:
+            try:
+                message = receiver.recv()
+            except (EOFError, OSError):
+                message = EOFError("the parse process ended before the end of the input")
+            while True:
+                try:
+                    ahead.put(message, timeout=0.1)
+                    break
+                except queue.Full:
+                    if stop.is_set():
+                        return
+            if message is None or isinstance(message, BaseException):
+                return
+    finally:
+        receiver.close()
 
 
 def _child(

@@ -34,7 +34,7 @@ LAYOUT = 1  # bump when the schema or analysis changes; forces a rebuild
 WATERMARK = "keyword"
 _SYNC_BATCH = 5000
 _COMMIT_EVERY = 200_000
-WRITER_HEAP = 128_000_000
+WRITER_HEAP = 64_000_000
 TITLE_BOOST = 0.5
 AUTHOR_BOOST = 0.5
 

@@ -34,6 +34,7 @@ _PAPER_COLUMNS = (
     "journal_ref, links, version, versions, sources"
 )
 _IN_CHUNK = 500  # well under SQLite's bound-parameter limit
+_WAL_RESTART_FRAMES = 32_768  # 128 MiB of 4 KiB pages
 
 
 def _now() -> str:
@@ -115,17 +116,25 @@ class SqliteStore:
         writer's COMMIT every 4 MB, about 12 % of a bulk ingest on the thread
         that is the bottleneck. Here a second connection checkpoints twice a
         second on its own thread (SQLite releases the GIL), so the copy
-        overlaps with parsing. Passive checkpoints never block the writer, and
-        the log stays a normal WAL: a killed process loses nothing committed.
+        overlaps with parsing. Passive checkpoints never block the writer but
+        never let the log start over either (the writer is always ahead), so
+        once the log passes ``_WAL_RESTART_FRAMES`` a RESTART checkpoint waits
+        for the current batch, copies the little that is left and lets the
+        next batch write the log from its start. A killed process loses
+        nothing committed: it is a normal WAL throughout.
         """
         conn = self.conn
         stop = threading.Event()
 
         def checkpoint() -> None:
-            other = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            other = sqlite3.connect(self.path, isolation_level=None, timeout=60)
             try:
                 while not stop.wait(0.5):
-                    other.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    _busy, frames, _done = other.execute(
+                        "PRAGMA wal_checkpoint(PASSIVE)"
+                    ).fetchone()
+                    if frames > _WAL_RESTART_FRAMES:
+                        other.execute("PRAGMA wal_checkpoint(RESTART)")
             finally:
                 other.close()
 
