@@ -23,6 +23,7 @@ from paperlens.index.keyword import parse_query
         ("author:Wang", "authors", ["Wang"]),
         ("title:pruning", "titles", ["pruning"]),
         ("cat:cs.LG", "categories", ["cs.LG"]),
+        ('org:"Example Lab" x', "organisations", ["Example Lab"]),
         ("foo:bar", "words", ["foo bar"]),
         ('"unbalanced quote', "words", ['"unbalanced', "quote"]),
         ("a OR b NEAR(c)", "words", ["a", "OR", "b", "NEAR(c)"]),

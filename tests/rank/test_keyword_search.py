@@ -93,6 +93,7 @@ def test_offset_pages_through_results(seeded: Services) -> None:
         "title:",
         "author:",
         "cat:cs.LG",
+        'org:"; DROP TABLE papers; --',
         "réseaux de neurones 深度学习",
         "\x00\x1f",
         "-",
@@ -135,3 +136,15 @@ def test_index_holds_each_paper_once_after_merges_and_updates(services: Services
     ingest(services.store, [other])
     services.sync_keyword()
     assert services.fulltext.num_docs() == services.store.count()
+
+
+def test_org_filter_applies_to_every_match_not_the_best_few(seeded: Services) -> None:
+    """``org:`` is an index term: the total counts every match, and only that organisation."""
+    everyone = search(seeded, "model", limit=1000)
+    orgs = {o for r in everyone.results for o in r.paper.organisations}
+    assert orgs, "the seed corpus names organisations"
+    org = sorted(orgs)[0]
+    expected = {r.paper.id for r in everyone.results if org in r.paper.organisations}
+    page = search(seeded, f'model org:"{org.upper()}"', limit=1000)
+    assert {r.paper.id for r in page.results} == expected
+    assert page.total == len(expected)

@@ -116,6 +116,14 @@ def test_search_page_and_htmx_fragment(client: TestClient) -> None:
 def test_search_filters(client: TestClient) -> None:
     html = client.get("/search", params={"q": "pruning diffusion", "org": "other-org"}).text
     assert "Sparse networks for vision" in html and "Paper 1 on" not in html
+    # an index filter, case and spacing ignored, and the same in the query text
+    html = client.get("/search", params={"q": "diffusion", "org": " Example-LAB "}).text
+    assert "Paper 1 on" in html and "Sparse networks for vision" not in html
+    assert client.get("/search", params={"q": "diffusion org:example-lab"}).text.count(
+        "data-card"
+    ) == html.count("data-card")
+    html = client.get("/search", params={"q": "diffusion", "org": "nobody"}).text
+    assert "No papers match" in html
     html = client.get("/search", params={"q": "paper older", "from": 2024, "to": 2024}).text
     assert "An older paper" in html and "Paper 1 on" not in html
 

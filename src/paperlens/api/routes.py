@@ -147,7 +147,7 @@ def search_api(
         str,
         Query(
             max_length=1000,
-            description='Words, "phrases", -not, author:, title:, cat:, year:2021..2023',
+            description='Words, "phrases", -not, author:, title:, cat:, org:, year:2021..2023',
         ),
     ] = "",
     mode: Annotated[

@@ -23,7 +23,8 @@ def search_command(
     query: Annotated[
         str,
         typer.Argument(
-            help='Words, "phrases", -excluded, author:, title:, cat:, year:2023 or year:2021..2023.'
+            help='Words, "phrases", -excluded, author:, title:, cat:, org:, year:2023 or '
+            "year:2021..2023."
         ),
     ],
     limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=1000)] = 10,

@@ -30,7 +30,7 @@ from paperlens.store import Store
 
 logger = logging.getLogger(__name__)
 
-LAYOUT = 1  # bump when the schema or analysis changes; forces a rebuild
+LAYOUT = 2  # bump when the schema or analysis changes; forces a rebuild
 WATERMARK = "keyword"
 _SYNC_BATCH = 5000
 _COMMIT_EVERY = 200_000
@@ -67,8 +67,14 @@ def _schema() -> tantivy.Schema:
     b.add_text_field("body", tokenizer_name="en_stem")
     b.add_text_field("authors", tokenizer_name="names")
     b.add_text_field("cat", tokenizer_name="raw")
+    b.add_text_field("org", tokenizer_name="raw")
     b.add_integer_field("year", indexed=True, fast=True)
     return b.build()
+
+
+def org_term(name: str) -> str:
+    """An organisation as one index term: case and spacing do not matter, spelling does."""
+    return " ".join(name.casefold().split())
 
 
 @dataclass(slots=True)
@@ -221,6 +227,8 @@ class FulltextIndex:
         doc.add_text("authors", " ; ".join(paper.authors))
         for cat in paper.categories:
             doc.add_text("cat", cat.lower())
+        for org in paper.organisations:
+            doc.add_text("org", org_term(org))
         if when:
             doc.add_integer("year", when.year)
         return doc
@@ -270,10 +278,14 @@ class FulltextIndex:
                     else tantivy.Query.term_query(schema, "authors", terms[0])
                 )
                 clauses.append((Occur.Must, q))
-        if parsed.categories:
-            cats = [tantivy.Query.term_query(schema, "cat", c.lower()) for c in parsed.categories]
-            clauses.append((Occur.Must, tantivy.Query.boolean_query(
-                [(Occur.Should, q) for q in cats])))  # fmt: skip
+        for field_name, values in (
+            ("cat", [c.lower() for c in parsed.categories]),
+            ("org", [org_term(o) for o in parsed.organisations]),
+        ):
+            if values:  # any of the given values
+                any_of = [(Occur.Should, tantivy.Query.term_query(schema, field_name, v))
+                          for v in values]  # fmt: skip
+                clauses.append((Occur.Must, tantivy.Query.boolean_query(any_of)))
         if parsed.year_from is not None or parsed.year_to is not None:
             years = tantivy.Query.range_query(
                 schema, "year", tantivy.FieldType.Integer, parsed.year_from, parsed.year_to
@@ -346,6 +358,7 @@ class FulltextIndex:
             authors=parsed.authors,
             titles=parsed.titles,
             categories=parsed.categories,
+            organisations=parsed.organisations,
             year_from=parsed.year_from,
             year_to=parsed.year_to,
         )

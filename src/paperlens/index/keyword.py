@@ -1,7 +1,7 @@
 """The search query language, parsed into a structure no index can misread.
 
 Syntax: plain words, ``"phrases"``, ``-excluded`` (word or phrase), ``+required``,
-and filters ``author:``, ``title:``, ``cat:``, ``year:2023`` / ``year:2021..2023``
+and filters ``author:``, ``title:``, ``cat:``, ``org:``, ``year:2023`` / ``year:2021..2023``
 (either end may be open). Everything else is a plain word: ``OR``, ``NEAR``,
 ``*``, parentheses and SQL fragments carry no meaning here, so user text can
 never become index syntax. Written by hand because no library parses this
@@ -17,7 +17,7 @@ from paperlens.errors import InvalidQuery
 
 _TOKEN_RE = re.compile(r'([+-]?)(?:(\w+):)?(?:"([^"]*)"|(\S+))')
 _YEAR_RE = re.compile(r"^(\d{4})?(?:(\.\.)(\d{4})?)?$")
-_FILTERS = ("author", "title", "cat", "year")
+_FILTERS = ("author", "title", "cat", "org", "year")
 MAX_QUERY_CHARS = 1000
 
 
@@ -32,6 +32,7 @@ class ParsedQuery:
     authors: list[str] = field(default_factory=list)
     titles: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
+    organisations: list[str] = field(default_factory=list)
     year_from: int | None = None
     year_to: int | None = None
 
@@ -45,6 +46,7 @@ class ParsedQuery:
         return bool(
             self.authors
             or self.categories
+            or self.organisations
             or self.year_from is not None
             or self.year_to is not None
             or self.excluded
@@ -80,6 +82,8 @@ def parse_query(query: str) -> ParsedQuery:
             parsed.titles.append(value)
         elif name == "cat":
             parsed.categories.append(value)
+        elif name == "org":
+            parsed.organisations.append(value)
         elif sign == "-":
             parsed.excluded.append(value)
         elif is_phrase and " " in value:

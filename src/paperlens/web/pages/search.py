@@ -1,11 +1,10 @@
 """The search page: ``/search?q=...`` with modes, filters, paging and live results.
 
-Filters are form fields that become query syntax (``cat:``, ``year:``), so the
-URL of any search is its permalink and the same text works in the CLI. The
-organisation filter has no index term yet, so it filters the ranked results
-here (up to ``ORG_SCAN`` of them) and says so when it stops early.
-With HTMX the page swaps only the results as you type; without JavaScript
-the form submits and the whole page renders the same results.
+Filters are form fields that become query syntax (``cat:``, ``org:``,
+``year:``), so the URL of any search is its permalink and the same text
+works in the CLI. With HTMX the page swaps only the results as you type;
+without JavaScript the form submits and the whole page renders the same
+results.
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ from paperlens.web.render import is_htmx, query_string, render
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 PER_PAGE = 20
-ORG_SCAN = 1000
 MODE_LABELS = {"keyword": "Keyword", "semantic": "Meaning", "hybrid": "Hybrid"}
 
 
@@ -61,9 +59,10 @@ class SearchForm:
 
     def full_query(self) -> str:
         parts = [self.q.strip()]
-        if self.cat.strip():
-            cat = self.cat.strip().replace('"', "")
-            parts.append(f'cat:"{cat}"' if " " in cat else f"cat:{cat}")
+        for name, value in (("cat", self.cat), ("org", self.org)):
+            value = value.strip().replace('"', "")
+            if value:
+                parts.append(f'{name}:"{value}"' if " " in value else f"{name}:{value}")
         if self.year_from or self.year_to:
             parts.append(f"year:{self.year_from or ''}..{self.year_to or ''}")
         return " ".join(p for p in parts if p)
@@ -88,7 +87,6 @@ class SearchView:
     counts: dict[int, Upvotes] = field(default_factory=dict)
     keys: dict[str, int] = field(default_factory=dict)
     error: str | None = None
-    capped: bool = False
 
 
 def run_search(
@@ -101,24 +99,8 @@ def run_search(
         return view
     mode = form.mode if form.mode in available_modes(services) else "keyword"
     try:
-        if form.org.strip():
-            org = form.org.strip().casefold()
-            page = search(services, query, mode=cast(Mode, mode), limit=ORG_SCAN)
-            kept = [
-                r for r in page.results if any(org == o.casefold() for o in r.paper.organisations)
-            ]
-            view.capped = page.total > ORG_SCAN
-            view.total = len(kept)
-            view.results = kept[view.offset : view.offset + per_page]
-        else:
-            page = search(
-                services,
-                query,
-                mode=cast(Mode, mode),
-                limit=per_page,
-                offset=view.offset,
-            )
-            view.total, view.results = page.total, page.results
+        page = search(services, query, mode=cast(Mode, mode), limit=per_page, offset=view.offset)
+        view.total, view.results = page.total, page.results
     except InvalidQuery as exc:
         view.error = str(exc)
         return view
