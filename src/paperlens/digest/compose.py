@@ -279,29 +279,17 @@ class ComposeContext:
     # -- saved searches and similarity (keyword index) -------------------------
 
     def _window_filter(self, since: date) -> tantivy.Query:
-        import tantivy
-
         query = self._filters.get(since)
         if query is None:
-            schema = self.services.fulltext.schema
-            query = tantivy.Query.term_set_query(schema, "key", sorted(self.window_keys(since)))
+            query = self.services.fulltext.key_filter(sorted(self.window_keys(since)))
             self._filters[since] = query
         return query
 
     def _search_window(
         self, query: tantivy.Query, since: date, limit: int
     ) -> list[tuple[int, float]]:
-        import tantivy
-
-        # FulltextIndex has no "search within these keys" yet; this reaches its
-        # tantivy index directly (asked of the index owner to make it public).
-        index = self.services.fulltext
-        both = tantivy.Query.boolean_query(
-            [(tantivy.Occur.Must, query), (tantivy.Occur.Must, self._window_filter(since))]
-        )
-        searcher = index._index.searcher()
-        result = searcher.search(both, limit=limit)
-        return [(int(searcher.doc(addr)["key"][0]), float(score)) for score, addr in result.hits]
+        hits = self.services.fulltext.search_within(query, self._window_filter(since), limit=limit)
+        return [(h.key, h.score) for h in hits]
 
     def search_hits(self, text: str, since: date) -> list[tuple[int, float]]:
         """New papers matching a saved search (every word required), best first."""

@@ -382,20 +382,32 @@ class FulltextIndex:
         result = searcher.search(query, limit=limit, count=False)
         return [int(searcher.doc(a)["key"][0]) for _s, a in result.hits]
 
+    def key_filter(self, keys: Sequence[int]) -> tantivy.Query:
+        """A query matching exactly the papers ``keys`` (callers may keep it and reuse it)."""
+        return tantivy.Query.term_set_query(self.schema, "key", list(keys))
+
+    def search_within(
+        self, query: tantivy.Query, within: tantivy.Query, *, limit: int
+    ) -> list[Hit]:
+        """Hits of ``query`` among the papers ``within`` matches (see :meth:`key_filter`)."""
+        both = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, query), (tantivy.Occur.Must, within)]
+        )
+        searcher = self._index.searcher()
+        result = searcher.search(both, limit=limit, count=False)
+        return [Hit(int(searcher.doc(a)["key"][0]), float(s)) for s, a in result.hits]
+
+    def document_frequencies(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
+        """How many papers there are, and in how many each (analysed) term occurs."""
+        searcher = self._index.searcher()
+        return int(searcher.num_docs), {t: int(searcher.doc_freq("body", t)) for t in terms}
+
     def keys_passing(self, parsed: ParsedQuery, keys: Sequence[int]) -> set[int]:
         """The subset of ``keys`` whose papers pass the filters of ``parsed``."""
         query = self._filters_query(parsed)
         if query is None or not keys:
             return set(keys)
-        restricted = tantivy.Query.boolean_query(
-            [
-                (tantivy.Occur.Must, query),
-                (tantivy.Occur.Must, tantivy.Query.term_set_query(self.schema, "key", list(keys))),
-            ]
-        )
-        searcher = self._index.searcher()
-        result = searcher.search(restricted, limit=len(keys), count=False)
-        return {int(searcher.doc(a)["key"][0]) for _s, a in result.hits}
+        return {h.key for h in self.search_within(query, self.key_filter(keys), limit=len(keys))}
 
     def scores_for(
         self, parsed: ParsedQuery, keys: Sequence[int], *, match_all: bool = False
@@ -407,17 +419,10 @@ class FulltextIndex:
         """
         if not keys:
             return {}
-        restricted = tantivy.Query.boolean_query(
-            [
-                (tantivy.Occur.Must, self.build_query(parsed, match_all=match_all)),
-                (tantivy.Occur.Must, tantivy.Query.term_set_query(self.schema, "key", list(keys))),
-            ]
-        )
-        searcher = self._index.searcher()
-        result = searcher.search(restricted, limit=len(keys), count=False)
+        query = self.build_query(parsed, match_all=match_all)
         scores = dict.fromkeys(keys, 0.0)
-        for score, address in result.hits:
-            scores[int(searcher.doc(address)["key"][0])] = float(score)
+        for hit in self.search_within(query, self.key_filter(keys), limit=len(keys)):
+            scores[hit.key] = hit.score
         return scores
 
     def num_docs(self) -> int:

@@ -21,6 +21,7 @@ from paperlens.index.keyword import ParsedQuery
 from paperlens.model import Paper
 
 if TYPE_CHECKING:
+    from paperlens.index.fulltext import FulltextIndex
     from paperlens.services import Services
 
 logger = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ def _semantic(services: Services, paper_key: int, *, limit: int) -> list[Similar
     return [Similar(r.paper, float(r.score), "semantic", dict(r.explain)) for r in found]
 
 
-def distinctive_words(index: Any, paper: Paper, *, terms: int = _TERMS) -> list[str]:
+def distinctive_words(index: FulltextIndex, paper: Paper, *, terms: int = _TERMS) -> list[str]:
     """The paper's words that best tell it apart: tf × idf, the classic MLT choice.
 
     Title words count twice, and a word must occur twice (Lucene's
@@ -86,31 +87,24 @@ def distinctive_words(index: Any, paper: Paper, *, terms: int = _TERMS) -> list[
     in more than ``_MAX_DF`` of all papers (in stores big enough for that to
     matter), in every paper, or in none, are skipped: common words match half
     the corpus, which makes the query slow (every posting is scored) and the
-    result vague. Without
-    document frequencies (an index that does not expose them) the most
-    frequent non-stopwords are used.
+    result vague.
     """
     counts: collections.Counter[str] = collections.Counter()
     for word in _WORD_RE.findall(paper.title or ""):
         counts[word.lower()] += 2
     for word in _WORD_RE.findall(paper.abstract or ""):
         counts[word.lower()] += 1
-    searcher = getattr(getattr(index, "_index", None), "searcher", None)
-    if searcher is None:
-        return [w for w, _ in counts.most_common() if index.query_terms.analyze(w)][:terms]
-    s = searcher()
-    total = max(int(s.num_docs), 1)
+    candidates: dict[str, tuple[str, int]] = {}  # stem -> (word, tf)
+    for word, tf in counts.items():
+        stems = index.query_terms.analyze(word) if tf >= 2 else []
+        if stems and stems[0] not in candidates:
+            candidates[stems[0]] = (word, tf)
+    total, freqs = index.document_frequencies(list(candidates))
+    total = max(total, 1)
     max_df = max(_MAX_DF * total, _MIN_CAP)
     weighted: dict[str, float] = {}
-    seen_stems: set[str] = set()
-    for word, tf in counts.items():
-        if tf < 2:
-            continue
-        stems = index.query_terms.analyze(word)
-        if not stems or stems[0] in seen_stems:
-            continue
-        seen_stems.add(stems[0])
-        df = int(s.doc_freq("body", stems[0]))
+    for stem, (word, tf) in candidates.items():
+        df = freqs[stem]
         if df == 0 or df > max_df or (df == total and total > 1):
             continue
         weighted[word] = tf * math.log(total / df)
