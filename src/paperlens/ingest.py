@@ -15,18 +15,15 @@ import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from paperlens.errors import PaperlensError
-from paperlens.ids import paper_id_for
 from paperlens.ingest_parse import Chunk, Known, Prepared, parse_in_child, parse_inline, prepare
-from paperlens.merge.fold import fold
-from paperlens.merge.match import KINDS, candidate_of, same_paper
+from paperlens.merge.batch import KnownLineGone, apply_prepared
 from paperlens.model import Paper, ParseError, Record
 from paperlens.sources import HEAD_BYTES, Source, check_readable, detect, get_source
-from paperlens.store import Candidate, Store
+from paperlens.store import Store
 
 ProgressFn = Callable[[int, int, int], None]
 """``on_progress(bytes_done, bytes_total, records_done)``."""
@@ -251,7 +248,7 @@ def _ingest_stream(
             _commit_batches(store, checkpoint_name, position, chunks(position, known),
                             batch_size, report, progress, on_batch, on_commit)  # fmt: skip
             return
-        except _KnownLineGone:
+        except KnownLineGone:
             position, *counters = committed
             (report.records, report.new, report.merged, report.updated, report.unchanged,
              report.signals, rejected) = counters  # fmt: skip
@@ -262,10 +259,6 @@ def _ingest_stream(
 def _counters(report: IngestReport) -> list[int]:
     return [report.records, report.new, report.merged, report.updated, report.unchanged,
             report.signals, len(report.rejected)]  # fmt: skip
-
-
-class _KnownLineGone(Exception):
-    """A line remembered as stored no longer is (see ``_ingest_stream``)."""
 
 
 def _commit_batches(
@@ -307,148 +300,8 @@ def _commit_batches(
         on_batch(changed)
 
 
-@dataclass(slots=True)
-class _Group:
-    key: int | None  # stored key, or None for a paper new in this batch
-    paper_id: str
-    records: list[Record] = field(default_factory=list)
-    match_keys: tuple[str | None, str | None] | None = None  # of a paper new in this batch
-
-
 def apply_batch(
     store: Store, batch: Sequence[Record], report: IngestReport
 ) -> list[tuple[int, int, Paper]]:
     """Merge and store one batch of records; the caller holds the transaction."""
     return apply_prepared(store, [prepare(r) for r in batch], report)
-
-
-def apply_prepared(
-    store: Store, batch: Sequence[Prepared | Known], report: IngestReport
-) -> list[tuple[int, int, Paper]]:
-    """Merge and store prepared records; returns ``(key, seq, paper)`` of each paper written.
-
-    The caller holds the transaction.
-    """
-    if not batch:
-        return []
-    now = datetime.now(UTC)
-    now_text = now.isoformat()
-    seen = store.seen_hashes([p.digest for p in batch])
-    fresh: list[Prepared] = []
-    lines: list[tuple[bytes, str]] = []
-    for item in batch:
-        if item.digest in seen:
-            report.unchanged += 1
-        elif isinstance(item, Known):
-            raise _KnownLineGone
-        else:
-            seen.add(item.digest)
-            fresh.append(item)
-        if isinstance(item, Prepared) and item.line:
-            lines.append((item.line, item.digest))
-    if lines:
-        store.remember_lines(lines)
-    if not fresh:
-        return []
-
-    stored = {
-        kind: store.candidates(kind, [p.keys[kind] for p in fresh if kind in p.keys])
-        for kind in KINDS
-    }
-    local: dict[str, dict[str, list[Candidate]]] = {kind: {} for kind in KINDS}
-    groups: dict[int, _Group] = {}
-    stored_form: dict[int, tuple[str, str, str]] = {}
-    next_temp = -1
-    for record, text, digest, rkeys, paper_keys, _line in fresh:
-        stored_form[id(record)] = (
-            (record.observed_at.isoformat(), text, digest)
-            if record.observed_at
-            else (now_text, text, digest)
-        )
-        if record.observed_at is None:
-            record.observed_at = now
-        target = _find(record, rkeys, local, stored)
-        if target is None:
-            gid, next_temp = next_temp, next_temp - 1
-            groups[gid] = _Group(None, _natural_id(record), match_keys=paper_keys)
-            report.new += 1
-        else:
-            gid = target.key
-            if gid not in groups:
-                groups[gid] = _Group(target.key, target.id)
-            report.merged += 1
-        group = groups[gid]
-        group.records.append(record)
-        cand = candidate_of(record, rkeys, gid, group.paper_id)
-        for kind, value in rkeys.items():
-            local[kind].setdefault(value, []).insert(0, cand)
-
-    _settle_new_ids(store, groups)
-    existing = [g.key for g in groups.values() if g.key is not None]
-    old_records = store.records_of(existing) if existing else {}
-    old_papers = {p.id: p for p in store.papers(existing)} if existing else {}
-    items = []
-    match_keys = []
-    for group in groups.values():
-        records = old_records.get(group.key, []) if group.key is not None else []
-        paper = fold(group.paper_id, [*records, *group.records])
-        if group.key is not None:
-            before = old_papers.get(group.paper_id)
-            if before is None or _displayed(before) != _displayed(paper):
-                report.updated += 1
-        items.append((group.key, paper))
-        match_keys.append(group.match_keys if len(group.records) == 1 else None)
-    seq = store.next_seq()
-    keys = store.save_papers(items, seq, match_keys=match_keys)
-    rows = []
-    for key, group in zip(keys, groups.values(), strict=True):
-        for record in group.records:
-            rows.append((key, record, *stored_form[id(record)]))
-            if record.signals:
-                report.signals += store.add_signals(key, record.signals)
-    store.save_records(rows)
-    return [
-        (key, seq + n, paper) for n, (key, (_k, paper)) in enumerate(zip(keys, items, strict=True))
-    ]
-
-
-def _find(
-    record: Record,
-    rkeys: dict[str, str],
-    local: dict[str, dict[str, list[Candidate]]],
-    stored: dict[str, dict[str, list[Candidate]]],
-) -> Candidate | None:
-    for kind in KINDS:
-        value = rkeys.get(kind)
-        if value is None:
-            continue
-        for cand in (*local[kind].get(value, ()), *stored[kind].get(value, ())):
-            if same_paper(kind, record, rkeys, cand):
-                return cand
-    return None
-
-
-def _natural_id(record: Record, attempt: int = 0) -> str:
-    """A stable id from the record's strongest natural key (``#n`` only on a hash clash)."""
-    base = f"arxiv:{record.arxiv_id}" if record.arxiv_id else f"{record.source}:{record.source_key}"
-    return paper_id_for(base if attempt == 0 else f"{base}#{attempt}")
-
-
-def _settle_new_ids(store: Store, groups: dict[int, _Group]) -> None:
-    """Make the ids of new papers unique against the store and the batch."""
-    new = [g for g in groups.values() if g.key is None]
-    taken = store.existing_ids([g.paper_id for g in new])
-    used = {g.paper_id for g in groups.values() if g.key is not None}
-    for group in new:
-        attempt = 0
-        while group.paper_id in taken or group.paper_id in used:
-            attempt += 1
-            group.paper_id = _natural_id(group.records[0], attempt)
-        used.add(group.paper_id)
-
-
-def _displayed(paper: Any) -> dict[str, Any]:
-    data: dict[str, Any] = paper.to_json()
-    for name in ("claims", "signals", "extra"):
-        data.pop(name, None)
-    return data
