@@ -35,6 +35,7 @@ _PAPER_COLUMNS = (
 )
 _IN_CHUNK = 500  # well under SQLite's bound-parameter limit
 _WAL_RESTART_FRAMES = 32_768  # 128 MiB of 4 KiB pages
+_ABSTRACT_PREFIX = 48  # characters of abstract_key in its index (migration 0007)
 
 
 def _now() -> str:
@@ -208,11 +209,15 @@ class SqliteStore:
         rows: list[tuple[Any, ...]] = []
         for chunk in _chunks(sorted(set(values))):
             marks = ",".join("?" * len(chunk))
+            where, params = f"{column} IN ({marks})", chunk
+            if kind == "abstract":  # through the prefix index (migration 0007)
+                where = f"substr(abstract_key, 1, {_ABSTRACT_PREFIX}) IN ({marks}) AND {where}"
+                params = [v[:_ABSTRACT_PREFIX] for v in chunk] + chunk
             rows.extend(
                 self.conn.execute(
                     f"SELECT key, id, arxiv_id, doi, title_key, abstract_key, {column} "
-                    f"FROM papers WHERE {column} IN ({marks})",
-                    chunk,
+                    f"FROM papers WHERE {where}",
+                    params,
                 )
             )
         if not rows:
