@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
@@ -63,6 +65,16 @@ async def get(
     return start["status"], dict(start["headers"]), body.decode()
 
 
+def run(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Run a scenario on a fresh event loop in a thread of its own.
+
+    The browser tests' Playwright (sync API) keeps an event loop running in the
+    main thread for the rest of the session, where ``asyncio.run`` refuses to start.
+    """
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, scenario()).result()
+
+
 async def settle() -> None:
     """Let background refresh tasks run to completion."""
     for _ in range(5):
@@ -82,7 +94,7 @@ def test_a_crowd_asking_for_an_uncached_page_renders_it_once() -> None:
         assert {body for _s, _h, body in results} == {"render 1"}
         assert all(MARK not in headers for _s, headers, _b in results)
 
-    asyncio.run(scenario())
+    run(scenario)
 
 
 def test_a_stale_page_is_served_at_once_and_refreshed_in_the_background() -> None:
@@ -102,7 +114,7 @@ def test_a_stale_page_is_served_at_once_and_refreshed_in_the_background() -> Non
         assert (await get(cache))[2] == "render 2"
         assert page.renders == 2
 
-    asyncio.run(scenario())
+    run(scenario)
 
 
 def test_past_the_stale_window_the_visitor_waits_for_a_fresh_render() -> None:
@@ -114,7 +126,7 @@ def test_past_the_stale_window_the_visitor_waits_for_a_fresh_render() -> None:
         clock.now += 71
         assert (await get(cache))[2] == "render 2"
 
-    asyncio.run(scenario())
+    run(scenario)
 
 
 @pytest.mark.parametrize(
@@ -133,7 +145,7 @@ def test_what_is_never_cached(page: SlowPage, method: str, cookie: str) -> None:
             await get(cache, method=method, cookie=cookie)
         assert page.renders == 3
 
-    asyncio.run(scenario())
+    run(scenario)
 
 
 def test_waiters_render_themselves_when_the_first_render_is_not_cacheable() -> None:
@@ -148,7 +160,7 @@ def test_waiters_render_themselves_when_the_first_render_is_not_cacheable() -> N
         assert [status for status, _h, _b in results] == [404, 404, 404]
         assert page.renders == 3
 
-    asyncio.run(scenario())
+    run(scenario)
 
 
 def test_the_cache_keeps_within_its_byte_budget_dropping_the_least_recently_read() -> None:
@@ -166,7 +178,7 @@ def test_the_cache_keeps_within_its_byte_budget_dropping_the_least_recently_read
         await get(cache, "/b")
         assert page.renders == 5
 
-    asyncio.run(scenario())
+    run(scenario)
 
 
 def test_htmx_fragments_are_cached_apart_from_the_page() -> None:
@@ -179,7 +191,7 @@ def test_htmx_fragments_are_cached_apart_from_the_page() -> None:
         assert (await get(cache, "/papers/x/similar", extra=scope_headers))[2] == "render 2"
         assert (await get(cache, "/papers/x/similar"))[2] == "render 1"
 
-    asyncio.run(scenario())
+    run(scenario)
 
 
 class CountingScorer:
