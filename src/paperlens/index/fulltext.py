@@ -14,6 +14,7 @@ as query-parser text, so no user input is ever interpreted as syntax.
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import json
 import logging
@@ -104,6 +105,18 @@ class FulltextIndex:
         self._index = self._open()
 
     def _open(self) -> tantivy.Index:
+        """Open the index, first deleting one of an older layout.
+
+        Several server workers start together on the same store: a file lock
+        beside the folder makes them take turns, so one deletes and creates the
+        folder while the others wait and then open what it made.
+        """
+        self.directory.parent.mkdir(parents=True, exist_ok=True)
+        with (self.directory.parent / f"{self.directory.name}.lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return self._open_locked()
+
+    def _open_locked(self) -> tantivy.Index:
         marker = self.directory / "paperlens.json"
         if self.directory.exists():
             try:
