@@ -3,7 +3,9 @@
 Each batch commits together with a checkpoint (records consumed from that
 input), so a killed ingest resumes after the last committed batch, and a
 record whose content hash is already stored is counted unchanged and skipped
-before any merge work, which makes re-running an ingest a no-op.
+before any merge work, which makes re-running an ingest a no-op. Bulk formats
+are parsed in a second process (``ingest_parse``); the merge itself is
+``merge.batch``.
 """
 
 from __future__ import annotations
