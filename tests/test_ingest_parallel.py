@@ -96,3 +96,19 @@ def test_a_remembered_line_whose_record_was_replaced_is_parsed_again(
     assert reports["child.db"] == reports["inline.db"]
     assert reports["child.db"]["unchanged"] == 0
     assert db_dump(tmp_path / "child.db") == db_dump(tmp_path / "inline.db")
+
+
+def test_line_memory_is_keyed_with_every_module_the_parser_imports() -> None:
+    """A parser change must forget remembered lines: every paperlens module that
+    ``arxiv_jsonl`` imports from is part of the key."""
+    import ast
+
+    from paperlens.sources import arxiv_jsonl
+
+    tree = ast.parse(Path(arxiv_jsonl.__file__).read_text())
+    imported = {
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("paperlens.")
+    }
+    assert imported - {"paperlens.errors"} <= set(ArxivJsonl.line_code)

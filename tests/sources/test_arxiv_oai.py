@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from paperlens.errors import UnreadableInput
 from paperlens.model import ParseError, Record, Version
-from paperlens.sources.arxiv_fields import split_authors
+from paperlens.sources.arxiv_authors import split_authors
 from paperlens.sources.arxiv_oai import ArxivOai, resumption_token
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"

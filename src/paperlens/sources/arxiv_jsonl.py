@@ -30,11 +30,14 @@ from typing import Any, BinaryIO, ClassVar, Protocol
 
 from paperlens.ids import normalise_doi, parse_arxiv_id
 from paperlens.model import ParseError, Record, Version
-from paperlens.sources.arxiv_fields import (
+from paperlens.sources.arxiv_authors import (
     ET_AL_RE,
-    TRAILINGET_AL_RE,
-    affiliation_legend,
+    TRAILING_ET_AL_RE,
     authors_incomplete,
+    split_authors,
+)
+from paperlens.sources.arxiv_fields import (
+    affiliation_legend,
     clean_affiliation,
     find_links,
     is_affiliation_ref,
@@ -43,7 +46,6 @@ from paperlens.sources.arxiv_fields import (
     refuse_unreadable,
     resolve_refs,
     rfc2822_date,
-    split_authors,
     split_collaboration,
     squash,
     tex_to_unicode,
@@ -124,6 +126,7 @@ class ArxivJsonl:
     line_code: ClassVar[tuple[str, ...]] = (
         "paperlens.sources.arxiv_jsonl",
         "paperlens.sources.arxiv_fields",
+        "paperlens.sources.arxiv_authors",
         "paperlens.ids",
         "paperlens.model",
     )
@@ -247,7 +250,7 @@ def _author(item: object) -> tuple[str, list[str]] | None:
     if name[-2:].lower() == "al":  # "et al" parsed as a name, or glued to one
         if ET_AL_RE.fullmatch(name):
             return None
-        name = TRAILINGET_AL_RE.sub("", name)
+        name = TRAILING_ET_AL_RE.sub("", name)
     if name[-1:] in "mM":  # ... Collaboration / Consortium
         name, group = split_collaboration(name)
         if group:

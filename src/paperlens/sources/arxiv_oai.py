@@ -29,6 +29,7 @@ from xml.etree.ElementTree import Element
 from paperlens.errors import UnreadableInput
 from paperlens.ids import normalise_doi, parse_arxiv_id
 from paperlens.model import ParseError, Record, Version
+from paperlens.sources.arxiv_authors import split_authors
 from paperlens.sources.arxiv_fields import (
     clean_affiliation,
     find_links,
@@ -37,7 +38,6 @@ from paperlens.sources.arxiv_fields import (
     organisations_of,
     refuse_unreadable,
     rfc2822_date,
-    split_authors,
     split_collaboration,
     squash,
     tex_to_unicode,
