@@ -166,6 +166,14 @@ _title_chars = st.text(
 )
 
 
+@pytest.mark.parametrize("title", ["Why?` not", "Wow!` x", "A -- B --- C", "``Quoted'' text"])
+def test_tex_ligatures_stay_as_written(title: str) -> None:
+    """TeX reads ``--`` as an en dash and ``?``+backquote as ¿: the export keeps the characters."""
+    paper = Paper(id="pl_4", arxiv_id="2306.13549", title=title, authors=["Ke Li"])
+    (rec,) = parse_bib(to_bibtex([paper]))
+    assert rec.title == title
+
+
 @settings(max_examples=500, deadline=None)
 @given(_title_chars.filter(lambda t: t.strip() and "$" not in t))
 def test_property_any_title_round_trips(title: str) -> None:

@@ -41,6 +41,7 @@ _SPECIALS = {
     "^": r"\textasciicircum{}",  # sources.bibtex reads it back as ASCII "^"
 }
 _SPECIAL_RE = re.compile(r"[\\{}$&%#_~^]")
+_LIGATURE_RE = re.compile(r"(?<=[?!`])(?=`)|(?<=-)(?=-)|(?<=')(?=')")
 _MATH_RE = re.compile(r"(?<!\\)\$[^$]+?(?<!\\)\$")
 _WORD_RE = re.compile(r"(?<![\\\w])\w[\w\-]*")
 _URL_UNSAFE = {"{": "%7B", "}": "%7D", "\\": "%5C", " ": "%20"}
@@ -81,8 +82,13 @@ def _entry(paper: Paper, key: str) -> str:
 
 
 def escape(text: str) -> str:
-    """Escape the LaTeX specials of plain text (``50% & more`` -> ``50\\% \\& more``)."""
-    return _SPECIAL_RE.sub(lambda m: _SPECIALS[m.group(0)], text)
+    """Escape the LaTeX specials of plain text (``50% & more`` -> ``50\\% \\& more``).
+
+    TeX also reads some character pairs as one glyph (``--`` an en dash, ``?`` + backquote
+    an inverted question mark, two quotes a curly one); an empty group between them keeps
+    the text as written, so it reads back the same.
+    """
+    return _LIGATURE_RE.sub("{}", _SPECIAL_RE.sub(lambda m: _SPECIALS[m.group(0)], text))
 
 
 def escape_title(title: str) -> str:
