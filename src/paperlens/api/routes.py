@@ -167,7 +167,7 @@ def search_api(
             query=q, mode=mode, items=[], total=0, limit=limit, offset=offset, next=None
         )
     page = search(services, q, mode=mode, limit=limit, offset=offset)
-    keys = {r.paper.id: services.store.key_of(r.paper.id) for r in page.results}
+    keys: dict[str, int | None] = {r.paper.id: r.key for r in page.results}
     counts = upvotes(services, [k for k in keys.values() if k is not None])
     hits = [
         SearchHit(

@@ -104,10 +104,7 @@ def run_search(
     except InvalidQuery as exc:
         view.error = str(exc)
         return view
-    for result in view.results:
-        key = services.store.key_of(result.paper.id)
-        if key is not None:
-            view.keys[result.paper.id] = key
+    view.keys = {r.paper.id: r.key for r in view.results}
     view.counts = upvotes(services, list(view.keys.values()), user_id=user_id)
     return view
 
