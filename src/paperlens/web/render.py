@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from functools import cache
@@ -21,6 +23,7 @@ from urllib.parse import quote, urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment
 from markupsafe import Markup, escape
 
 from paperlens.model import Paper
@@ -163,7 +166,41 @@ def make_templates() -> Jinja2Templates:
         query_string=query_string,
         asset=asset,
     )
+    env.globals["card_lines"] = CardLines(env)
     return templates
+
+
+class CardLines:
+    """A paper card's author and meta lines, rendered once per version of the paper.
+
+    Lists of thirty cards are the bulk of a trending or search page's render,
+    and these two lines are the same for every visitor, signed in or not (the
+    vote button, which is not, stays outside). The key holds every field the
+    lines show, so a changed paper renders afresh; at most ``size`` are kept.
+    """
+
+    def __init__(self, env: Environment, size: int = 10_000) -> None:
+        self.env = env
+        self.size = size
+        self._kept: OrderedDict[tuple[Any, ...], Markup] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, paper: Paper, day: date | None = None) -> Markup:
+        key = (paper.id, day, paper.title, tuple(paper.authors), paper.authors_complete,
+               paper.author_count, tuple(paper.organisations), tuple(paper.categories),
+               paper.featured, paper.published, tuple(paper.links), paper.arxiv_id)  # fmt: skip
+        with self._lock:
+            lines = self._kept.get(key)
+            if lines is not None:
+                self._kept.move_to_end(key)
+                return lines
+        macros = self.env.get_template("_macros.html").module
+        lines = Markup(f"{macros.authors_line(paper)}\n{macros.meta_line(paper, day)}")  # type: ignore[attr-defined]
+        with self._lock:
+            self._kept[key] = lines
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return lines
 
 
 def is_htmx(request: Request) -> bool:
