@@ -30,6 +30,9 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+_SAVE_AFTER = 1000  # vectors added since the index file was written
+
+
 class Services:
     """The store, indexes, model and clock for one running paperlens."""
 
@@ -41,6 +44,7 @@ class Services:
         self._embedder: Embedder | None = None
         self._vectors: AutoVectorIndex | None = None
         self._vectors_mark = -1
+        self._vectors_unsaved = 0
         self._fulltext_seq = -1
         self._lock = threading.RLock()
 
@@ -130,17 +134,33 @@ class Services:
                     quantization=self.settings.vector_quantization,
                     expected_size=self.store.embedding_count(self.model_name),
                 )
-            if catch_up_index(self._vectors, self.store, self.model_name):
-                self._vectors.save()
+            self._vectors_unsaved += catch_up_index(self._vectors, self.store, self.model_name)
+            # The file is a cache of the store: writing all of it (a GB at a million
+            # papers) for every few new vectors would stall searches, and the next
+            # process catches up from the store anyway. So save when it is missing or
+            # fairly behind, and on close.
+            behind = max(_SAVE_AFTER, len(self._vectors) // 200)
+            if self._vectors_unsaved and (
+                not self.vector_path().exists() or self._vectors_unsaved >= behind
+            ):
+                self._save_vectors()
             self._vectors_mark = latest
             return self._vectors
+
+    def _save_vectors(self) -> None:
+        if self._vectors is not None and self._vectors_unsaved:
+            self._vectors.save()
+            self._vectors_unsaved = 0
 
     def drop_vector_index(self) -> None:
         """Forget the vector index file; the next use rebuilds it from the store."""
         with self._lock:
             self._vectors = None
             self._vectors_mark = -1
+            self._vectors_unsaved = 0
             self.vector_path().unlink(missing_ok=True)
 
     def close(self) -> None:
+        with self._lock:
+            self._save_vectors()
         self.store.close()
