@@ -7,13 +7,11 @@ from collections.abc import Iterator
 import pytest
 from digest_support import (
     Clock,
-    RecordingHandler,
-    SmtpController,
     SmtpServer,
     add_records,
     corpus,
     digest_settings,
-    free_port,
+    running_smtp,
 )
 
 from paperlens.config import Settings
@@ -25,14 +23,8 @@ from paperlens.services import Services
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
     """A real aiosmtpd server on 127.0.0.1 storing what it accepts."""
-    handler = RecordingHandler()
-    port = free_port()
-    controller = SmtpController(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield SmtpServer("127.0.0.1", port, handler)
-    finally:
-        controller.stop()
+    with running_smtp() as server:
+        yield server
 
 
 @pytest.fixture

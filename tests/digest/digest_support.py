@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
 import email.policy
 import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
@@ -205,6 +206,22 @@ class SmtpServer:
                 raise AssertionError(f"expected {count} messages, got {len(self.messages)}")
             time.sleep(0.01)
         return self.messages
+
+
+@contextlib.contextmanager
+def running_smtp(**controller_options: Any) -> Iterator[SmtpServer]:
+    """A real aiosmtpd server on 127.0.0.1 recording what it accepts, for the block's length.
+
+    ``controller_options`` go to aiosmtpd's ``Controller`` (TLS contexts, ``require_starttls``).
+    """
+    handler = RecordingHandler()
+    port = free_port()
+    controller = SmtpController(handler, hostname="127.0.0.1", port=port, **controller_options)
+    controller.start()
+    try:
+        yield SmtpServer("127.0.0.1", port, handler)
+    finally:
+        controller.stop()
 
 
 def free_port() -> int:

@@ -10,12 +10,10 @@ from pathlib import Path
 
 import pytest
 from digest_support import (
-    RecordingHandler,
-    SmtpController,
     SmtpServer,
     active_subscriber,
     digest_settings,
-    free_port,
+    running_smtp,
 )
 
 from paperlens.digest.env import DigestEnv
@@ -49,29 +47,14 @@ def _server_context(certificate: tuple[Path, Path]) -> ssl.SSLContext:
 
 @pytest.fixture
 def starttls_server(certificate: tuple[Path, Path]) -> Iterator[SmtpServer]:
-    handler = RecordingHandler()
-    port = free_port()
-    controller = SmtpController(handler, hostname="127.0.0.1", port=port,
-                                tls_context=_server_context(certificate),
-                                require_starttls=True)  # fmt: skip
-    controller.start()
-    try:
-        yield SmtpServer("127.0.0.1", port, handler)
-    finally:
-        controller.stop()
+    with running_smtp(tls_context=_server_context(certificate), require_starttls=True) as server:
+        yield server
 
 
 @pytest.fixture
 def ssl_server(certificate: tuple[Path, Path]) -> Iterator[SmtpServer]:
-    handler = RecordingHandler()
-    port = free_port()
-    controller = SmtpController(handler, hostname="127.0.0.1", port=port,
-                                ssl_context=_server_context(certificate))  # fmt: skip
-    controller.start()
-    try:
-        yield SmtpServer("127.0.0.1", port, handler)
-    finally:
-        controller.stop()
+    with running_smtp(ssl_context=_server_context(certificate)) as server:
+        yield server
 
 
 def test_starttls_delivers_when_the_certificate_is_trusted(
