@@ -391,9 +391,7 @@ class FulltextIndex:
         query = self._filters_query(parsed)
         if query is None:
             return []
-        searcher = self._index.searcher()
-        result = searcher.search(query, limit=limit, count=False)
-        return [int(searcher.doc(a)["key"][0]) for _s, a in result.hits]
+        return [h.key for h in self._top(query, limit=limit)]
 
     def key_filter(self, keys: Sequence[int]) -> tantivy.Query:
         """A query matching exactly the papers ``keys`` (callers may keep it and reuse it)."""
@@ -406,8 +404,12 @@ class FulltextIndex:
         both = tantivy.Query.boolean_query(
             [(tantivy.Occur.Must, query), (tantivy.Occur.Must, within)]
         )
+        return self._top(both, limit=limit)
+
+    def _top(self, query: tantivy.Query, *, limit: int) -> list[Hit]:
+        """The best ``limit`` hits of ``query``, without counting the rest."""
         searcher = self._index.searcher()
-        result = searcher.search(both, limit=limit, count=False)
+        result = searcher.search(query, limit=limit, count=False)
         return [Hit(int(searcher.doc(a)["key"][0]), float(s)) for s, a in result.hits]
 
     def document_frequencies(self, terms: Sequence[str]) -> tuple[int, dict[str, int]]:
