@@ -132,17 +132,23 @@ def test_papers_already_sent_are_never_sent_again(env: DigestEnv, papers: list[R
     assert set(_titles(second.items)) == {"Jane Doe Returns", "A Very Popular Paper"}
 
 
-def test_list_papers_and_not_interested_are_excluded(env: DigestEnv, papers: list[Record]) -> None:
-    conn = env.db.conn
+def reader_with_list(env: DigestEnv, user_id: int, name: str, paper: int | None) -> None:
+    """A user ``name`` whose one reading list holds ``paper``."""
     now = NOW.isoformat()
+    conn = env.db.conn
     conn.execute("INSERT INTO users (id, username, username_key, password_hash, created_at)"
-                 " VALUES (7, 'ann', 'ann', 'x', ?)", (now,))  # fmt: skip
+                 " VALUES (?, ?, ?, 'x', ?)", (user_id, name, name, now))  # fmt: skip
     conn.execute("INSERT INTO lists (id, slug, user_id, name, created_at, updated_at)"
-                 " VALUES (1, 's', 7, 'reading', ?, ?)", (now, now))  # fmt: skip
-    key1 = env.services.store.resolve("2611.00001")
+                 " VALUES (?, ?, ?, 'reading', ?, ?)",
+                 (user_id, f"list-{user_id}", user_id, now, now))  # fmt: skip
+    conn.execute("INSERT INTO list_items (list_id, paper, added_at) VALUES (?, ?, ?)",
+                 (user_id, paper, now))  # fmt: skip
+
+
+def test_list_papers_and_not_interested_are_excluded(env: DigestEnv, papers: list[Record]) -> None:
+    reader_with_list(env, 7, "ann", env.services.store.resolve("2611.00001"))
     key3 = env.services.store.resolve("2611.00003")
-    conn.execute("INSERT INTO list_items (list_id, paper, added_at) VALUES (1, ?, ?)", (key1, now))
-    conn.execute("INSERT INTO not_interested VALUES (7, ?, ?)", (key3, now))
+    env.db.conn.execute("INSERT INTO not_interested VALUES (7, ?, ?)", (key3, NOW.isoformat()))
     sub = active_subscriber(env, user_id=7, trending_count=3, include_similar=False)
     titles = _titles(_digest(env, sub).items)
     assert "Diffusion Distillation for Fast Image Synthesis" not in titles  # in a list
@@ -151,14 +157,8 @@ def test_list_papers_and_not_interested_are_excluded(env: DigestEnv, papers: lis
 
 
 def test_similar_to_a_list_paper(env: DigestEnv, papers: list[Record]) -> None:
-    now = NOW.isoformat()
-    conn = env.db.conn
-    conn.execute("INSERT INTO users (id, username, username_key, password_hash, created_at)"
-                 " VALUES (8, 'bo', 'bo', 'x', ?)", (now,))  # fmt: skip
-    conn.execute("INSERT INTO lists (id, slug, user_id, name, created_at, updated_at)"
-                 " VALUES (2, 't', 8, 'reading', ?, ?)", (now, now))  # fmt: skip
     seed = env.services.store.resolve("2611.00010")  # the old diffusion distillation paper
-    conn.execute("INSERT INTO list_items (list_id, paper, added_at) VALUES (2, ?, ?)", (seed, now))
+    reader_with_list(env, 8, "bo", seed)
     sub = active_subscriber(env, user_id=8, include_trending=False)
     digest = _digest(env, sub)
     assert digest.personal, "expected papers similar to the list paper"
@@ -244,14 +244,7 @@ def test_similar_uses_stored_vectors_when_papers_have_them(
         rows.append((key, f"hash{n}", vector.astype("<f4").tobytes()))
     with store.transaction():
         store.save_embeddings(model, rows)  # type: ignore[attr-defined]
-    now = NOW.isoformat()
-    conn = env.db.conn
-    conn.execute("INSERT INTO users (id, username, username_key, password_hash, created_at)"
-                 " VALUES (9, 'cy', 'cy', 'x', ?)", (now,))  # fmt: skip
-    conn.execute("INSERT INTO lists (id, slug, user_id, name, created_at, updated_at)"
-                 " VALUES (3, 'u', 9, 'reading', ?, ?)", (now, now))  # fmt: skip
-    conn.execute("INSERT INTO list_items (list_id, paper, added_at) VALUES (3, ?, ?)",
-                 (keys[10], now))  # fmt: skip
+    reader_with_list(env, 9, "cy", keys[10])
     sub = active_subscriber(env, user_id=9, include_trending=False)
     digest = _digest(env, sub)
     assert _titles(digest.personal) == ["Graph Neural Networks for Molecules"]
