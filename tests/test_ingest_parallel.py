@@ -66,7 +66,9 @@ def test_single_record_fold_matches_the_general_rule() -> None:
 def test_reingest_skips_remembered_lines_and_matches_inline(tmp_path: Path, db_dump: Dump) -> None:
     corpus = _corpus(tmp_path / "snap.jsonl")
     store = open_store(tmp_path / "p.db")
+    assert not store.remembers_lines()  # so the first ingest looks up no lines
     first = ingest(store, [corpus], parallel=True)
+    assert store.remembers_lines()
     remembered = store.conn.execute("SELECT count(*) FROM ingest_lines")  # type: ignore[attr-defined]
     assert remembered.fetchone()[0] == first.new  # the file holds every line twice
     before = db_dump(tmp_path / "p.db")

@@ -213,7 +213,8 @@ def _ingest(
                     in_child: bool = in_child,
                 ) -> Iterator[Chunk]:
                     if in_child:
-                        db = store.path if known else None
+                        # Known lines are looked up only if an earlier ingest left any.
+                        db = store.path if known and store.remembers_lines() else None
                         return parse_in_child(path, source, str(path), skip, db=db)
                     return parse_inline(source, f, str(path), skip)
 

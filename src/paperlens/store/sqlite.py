@@ -197,6 +197,10 @@ class SqliteStore:
             )
         return known
 
+    def remembers_lines(self) -> bool:
+        """Whether any input line is remembered (else ``known_lines`` can only answer {})."""
+        return self.conn.execute("SELECT 1 FROM ingest_lines LIMIT 1").fetchone() is not None
+
     def remember_lines(self, rows: Sequence[tuple[bytes, str]]) -> None:
         """Store ``(line digest, content hash)`` pairs (see migration 0006)."""
         self.conn.executemany("INSERT OR REPLACE INTO ingest_lines VALUES (?, ?)", rows)
