@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from paperlens.merge.fold import fold
 from paperlens.merge.match import record_keys, same_paper
 from paperlens.model import Record, Version
 from paperlens.store import Candidate
 from paperlens.text import abstract_key, name_key, title_key
+from paperlens.text import fold as text_fold
 
 ABSTRACT = (
     "We propose a method for training diffusion models on patches of images so that training "
@@ -95,6 +98,15 @@ def test_title_key_ignores_form(a: str, b: str) -> None:
 )
 def test_name_key(name: str, key: str) -> None:
     assert name_key(name) == key
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=700))
+def test_ascii_fast_path_folds_as_the_unicode_path(text: str) -> None:
+    """ASCII text takes a bytes fast path; one accented word sends the same text down the
+    general Unicode path, which must fold the ASCII part the same way."""
+    assert text_fold(text + " \u00e9") == f"{text_fold(text)} e".lstrip()
+    assert abstract_key(text) == " ".join(text_fold(text[:600]).split()[:40])
 
 
 def test_fold_prefers_arxiv_and_complete_author_lists() -> None:
