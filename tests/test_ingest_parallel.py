@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from paperlens.ingest import ingest
+from paperlens.ingest_parse import Known, _line_chunks
 from paperlens.merge.fold import fold
 from paperlens.model import Record
 from paperlens.sources.arxiv_jsonl import ArxivJsonl
@@ -70,7 +71,14 @@ def test_reingest_skips_remembered_lines_and_matches_inline(tmp_path: Path, db_d
     first = ingest(store, [corpus], parallel=True)
     assert store.remembers_lines()
     remembered = store.conn.execute("SELECT count(*) FROM ingest_lines")  # type: ignore[attr-defined]
-    assert remembered.fetchone()[0] == first.new  # the file holds every line twice
+    assert remembered.fetchone()[0] == first.records  # each line by its place, copies too
+    with corpus.open("rb") as stream:
+        items = [i for chunk in _line_chunks(ArxivJsonl(), stream, str(corpus), 0, store)
+                 for i in chunk]  # fmt: skip
+    assert sum(isinstance(i, Known) for i in items) == first.records  # none decoded again
+    with corpus.open("rb") as stream:  # the same lines under another path are parsed
+        other = _line_chunks(ArxivJsonl(), stream, str(tmp_path / "copy.jsonl"), 0, store)
+        assert not any(isinstance(i, Known) for chunk in other for i in chunk)
     before = db_dump(tmp_path / "p.db")
     again = ingest(store, [corpus], parallel=True)
     assert (again.records, again.unchanged, again.new) == (first.records, first.records, 0)

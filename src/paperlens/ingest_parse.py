@@ -13,10 +13,12 @@ together with their serialised form, content hash and match keys, so the
 parent repeats none of that work.
 
 The child also remembers lines: each raw line is hashed (keyed with the
-parser's source code), and a line whose record is still stored is not decoded
-at all; it crosses as ``Known(content_hash)``, which the writer counts as
-unchanged after checking the hash once more. That makes re-ingesting an
-unchanged file cost a read and a hash per line.
+parser's source code) and remembered by its place (the input's path and line
+number); a line whose digest matches the one remembered there, and whose
+record is still stored, is not decoded at all. It crosses as
+``Known(content_hash)``, which the writer counts as unchanged after checking
+the hash once more. That makes re-ingesting an unchanged file cost a read and
+a hash per line.
 """
 
 from __future__ import annotations
@@ -57,8 +59,9 @@ class Prepared(NamedTuple):
     paper_keys: tuple[str | None, str | None]
     """Title and abstract keys of a paper with this record as its only source (the store
     indexes them; computing them again in the writer would fold the abstract twice)."""
-    line: bytes | None = None
-    """The digest of the input line it came from, for a bulk source read in the child."""
+    line: tuple[int, int, bytes] | None = None
+    """Where it came from and what that line was, for a bulk source read in the child:
+    ``(file_key(origin), line number, line digest)``."""
 
 
 class Known(NamedTuple):
@@ -71,7 +74,7 @@ Chunk = tuple[list[Prepared | Known | ParseError], int]
 """Items in input order, and how many bytes of the file were read so far."""
 
 
-def prepare(record: Record, line: bytes | None = None) -> Prepared:
+def prepare(record: Record, line: tuple[int, int, bytes] | None = None) -> Prepared:
     text, digest = record.serialise()
     keys = record_keys(record)
     abstract = abstract_key(record.abstract) or None if record.abstract else None
@@ -181,25 +184,32 @@ def _line_chunks(
     for _ in itertools.islice(lines, skip):
         pass
     key = line_key(source)
+    file = file_key(origin)
     while block := list(itertools.islice(lines, CHUNK)):
-        digests = [
-            None if isinstance(item, ParseError) else _digest(item[1], key) for item in block
-        ]
-        known = store.known_lines([d for d in digests if d]) if store else {}
+        digests = {
+            item[0]: _digest(item[1], key) for item in block if not isinstance(item, ParseError)
+        }
+        known = store.known_lines(file, list(digests.items())) if store else {}
         items: list[Prepared | Known | ParseError] = []
-        for item, digest in zip(block, digests, strict=True):
-            if digest is None:
+        for item in block:
+            if isinstance(item, ParseError):
                 items.append(item)
-            elif content_hash := known.get(digest):
+            elif content_hash := known.get(item[0]):
                 items.append(Known(content_hash))
             else:
                 record = source.parse_line(*item, origin)
-                items.append(record if isinstance(record, ParseError) else prepare(record, digest))
+                line = (file, item[0], digests[item[0]])
+                items.append(record if isinstance(record, ParseError) else prepare(record, line))
         yield items
 
 
 def _digest(line: bytes, key: bytes) -> bytes:
     return hashlib.blake2b(line, key=key, digest_size=16).digest()
+
+
+def file_key(origin: str) -> int:
+    """An input's path as a signed 64-bit integer: the first column of remembered lines."""
+    return int.from_bytes(hashlib.blake2b(origin.encode(), digest_size=8).digest(), signed=True)
 
 
 def line_key(source: Any) -> bytes:

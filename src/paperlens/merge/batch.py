@@ -50,7 +50,7 @@ def apply_prepared(
     now_text = now.isoformat()
     seen = store.seen_hashes([p.digest for p in batch])
     fresh: list[Prepared] = []
-    lines: list[tuple[bytes, str]] = []
+    lines: list[tuple[int, int, bytes, str]] = []
     for item in batch:
         if item.digest in seen:
             report.unchanged += 1
@@ -60,7 +60,7 @@ def apply_prepared(
             seen.add(item.digest)
             fresh.append(item)
         if isinstance(item, Prepared) and item.line:
-            lines.append((item.line, item.digest))
+            lines.append((*item.line, item.digest))
     if lines:
         store.remember_lines(lines)
     if not fresh:

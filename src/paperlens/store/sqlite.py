@@ -182,28 +182,27 @@ class SqliteStore:
             )
         return seen
 
-    def known_lines(self, digests: Sequence[bytes]) -> dict[bytes, str]:
-        """Of these line digests, those whose record is still stored, with its content hash."""
-        known: dict[bytes, str] = {}
-        for chunk in _chunks(list(digests)):
-            marks = ",".join("?" * len(chunk))
-            known.update(
-                self.conn.execute(
-                    f"SELECT l.digest, l.content_hash FROM ingest_lines l WHERE l.digest IN "
-                    f"({marks}) AND EXISTS (SELECT 1 FROM records r "
-                    "WHERE r.content_hash = l.content_hash)",
-                    chunk,
-                )
-            )
-        return known
+    def known_lines(self, file: int, lines: Sequence[tuple[int, bytes]]) -> dict[int, str]:
+        """Of these ``(line number, digest)`` of input ``file``, the lines remembered with the
+        same digest whose record is still stored, mapped to its content hash."""
+        if not lines:
+            return {}
+        wanted = dict(lines)
+        rows = self.conn.execute(
+            "SELECT l.line, l.digest, l.content_hash FROM ingest_lines l "
+            "WHERE l.file = ? AND l.line BETWEEN ? AND ? AND EXISTS "
+            "(SELECT 1 FROM records r WHERE r.content_hash = l.content_hash)",
+            (file, min(wanted), max(wanted)),
+        )
+        return {line: chash for line, digest, chash in rows if wanted.get(line) == digest}
 
     def remembers_lines(self) -> bool:
         """Whether any input line is remembered (else ``known_lines`` can only answer {})."""
         return self.conn.execute("SELECT 1 FROM ingest_lines LIMIT 1").fetchone() is not None
 
-    def remember_lines(self, rows: Sequence[tuple[bytes, str]]) -> None:
-        """Store ``(line digest, content hash)`` pairs (see migration 0006)."""
-        self.conn.executemany("INSERT OR REPLACE INTO ingest_lines VALUES (?, ?)", rows)
+    def remember_lines(self, rows: Sequence[tuple[int, int, bytes, str]]) -> None:
+        """Store ``(file, line number, line digest, content hash)`` (see migration 0008)."""
+        self.conn.executemany("INSERT OR REPLACE INTO ingest_lines VALUES (?, ?, ?, ?)", rows)
 
     def candidates(self, kind: str, values: Sequence[str]) -> dict[str, list[Candidate]]:
         """Stored papers whose ``kind`` key (arxiv, doi, title, abstract) is in ``values``."""
