@@ -62,12 +62,10 @@ def main() -> None:
     cores = os.cpu_count() or 1
     gc.disable()  # the steps allocate millions of objects that live until the end
     parse, records = parse_cpu(corpus)
-    steps = {
-        "parse": parse,
-        "store": store_cpu(built),
-        "keys": keys_cpu(records),
-        "keyword": keyword_cpu(built),
-    }
+    steps = {"parse": parse, "keys": keys_cpu(records)}
+    del records  # a million of them would crowd out the next steps' data
+    steps["store"] = store_cpu(built)
+    steps["keyword"] = keyword_cpu(built)
     floor = sum(steps.values())
     best_wall = floor / cores
     result = {
