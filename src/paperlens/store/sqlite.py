@@ -34,7 +34,7 @@ _PAPER_COLUMNS = (
     "journal_ref, links, version, versions, sources"
 )
 _IN_CHUNK = 500  # well under SQLite's bound-parameter limit
-_WAL_RESTART_FRAMES = 32_768  # 128 MiB of 4 KiB pages
+_WAL_RESTART_FRAMES = 131_072  # 512 MiB of 4 KiB pages: each RESTART stalls the writer
 _ABSTRACT_PREFIX = 48  # characters of abstract_key in its index (migration 0007)
 
 
