@@ -40,11 +40,11 @@ from pathlib import Path
 
 from common import DATA, write
 
-from paperlens.index.fulltext import FulltextIndex
+from paperlens.index.fulltext import WRITER_HEAP, FulltextIndex
 from paperlens.ingest_parse import prepare
-from paperlens.model import Record
+from paperlens.model import Paper, Record
 from paperlens.sources import get_source
-from paperlens.store import open_store
+from paperlens.store import Store, open_store
 
 _BATCH = 2000
 _CHILDREN = {"records": "paper", "paper_authors": "paper"}
@@ -142,8 +142,10 @@ def keyword_cpu(built: Path) -> float:
     store = open_store(built)
     with tempfile.TemporaryDirectory() as tmp:
         index = FulltextIndex(Path(tmp) / "keyword")
+        # The index's own document builder and writer settings, but not its feeding loop:
+        # the floor is tantivy's work alone.
         documents = [index._document(key, paper) for key, _seq, paper in _all_papers(store)]
-        writer = index._index.writer(heap_size=64_000_000, num_threads=2)
+        writer = index._index.writer(heap_size=WRITER_HEAP, num_threads=2)
         started = time.process_time()
         for document in documents:
             writer.add_document(document)
@@ -155,9 +157,10 @@ def keyword_cpu(built: Path) -> float:
     return spent
 
 
-def _all_papers(store: object) -> list:
-    out, seq = [], 0
-    while rows := store.changed_since(seq, limit=10_000):  # type: ignore[attr-defined]
+def _all_papers(store: Store) -> list[tuple[int, int, Paper]]:
+    out: list[tuple[int, int, Paper]] = []
+    seq = 0
+    while rows := store.changed_since(seq, limit=10_000):
         out.extend(rows)
         seq = rows[-1][1]
     return out
