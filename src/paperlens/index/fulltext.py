@@ -61,11 +61,12 @@ _NAME_ANALYZER = (
 )
 
 
-def _schema() -> tantivy.Schema:
+def _schema(text_tokenizer: str = "en_stem") -> tantivy.Schema:
+    """The index's fields; ``bench/ingest_floor.py`` swaps the text analysis to price it."""
     b = tantivy.SchemaBuilder()
     b.add_unsigned_field("key", stored=True, indexed=True, fast=True)
-    b.add_text_field("title", tokenizer_name="en_stem")
-    b.add_text_field("body", tokenizer_name="en_stem")
+    b.add_text_field("title", tokenizer_name=text_tokenizer)
+    b.add_text_field("body", tokenizer_name=text_tokenizer)
     b.add_text_field("authors", tokenizer_name="names")
     b.add_text_field("cat", tokenizer_name="raw")
     b.add_text_field("org", tokenizer_name="raw")
