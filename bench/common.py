@@ -15,6 +15,16 @@ OUT = Path(__file__).resolve().parent / "out"
 DATA = Path(__file__).resolve().parent / "data"
 
 
+def corpus_path(n: int) -> Path:
+    """The synthetic arXiv JSONL corpus of ``n`` records (``gen_corpus.py`` writes it)."""
+    return DATA / f"arxiv-{n}.jsonl"
+
+
+def ingest_db(n: int) -> Path:
+    """The store ``ingest.py`` builds from ``corpus_path(n)`` (``ingest_floor.py`` replays it)."""
+    return DATA / f"bench-{n}.db"
+
+
 def machine() -> dict[str, Any]:
     return {
         "python": sys.version.split()[0],

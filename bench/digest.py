@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from common import DATA, write
+from common import DATA, corpus_path, write
 from gen_corpus import FIRST, LAST, generate  # type: ignore[import-not-found]
 
 QUERIES = [
@@ -90,7 +90,7 @@ def build_store(papers: int, db: Path) -> dict[str, Any]:
     for leftover in db.parent.glob(db.name + "*"):
         if leftover.is_file():
             leftover.unlink()
-    corpus = DATA / f"arxiv-{papers}.jsonl"
+    corpus = corpus_path(papers)
     if not corpus.exists():
         generate(papers, corpus)
     t0 = time.perf_counter()

@@ -17,6 +17,8 @@ import random
 import re
 from pathlib import Path
 
+from common import corpus_path
+
 ROOT = Path(__file__).resolve().parents[1]
 _WORD = re.compile(r"[A-Za-z][A-Za-z\-]{1,}")
 FIRST = ["Wei", "Anna", "Jun", "Maria", "David", "Li", "Sara", "Ahmed", "Yuki", "Pablo", "Olga",
@@ -78,7 +80,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()
-    out = args.out or ROOT / "bench" / "data" / f"arxiv-{args.n}.jsonl"
+    out = args.out or corpus_path(args.n)
     generate(args.n, out, args.seed)
     print(f"wrote {args.n:,} records to {out} ({out.stat().st_size / 1e6:,.0f} MB)")
 

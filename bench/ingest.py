@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psutil
-from common import DATA, run_measured, write
+from common import corpus_path, ingest_db, run_measured, write
 from gen_corpus import generate  # type: ignore[import-not-found]
 
 
@@ -30,10 +30,10 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--db", type=Path, default=None, help="keep the database here")
     args = parser.parse_args()
-    corpus = DATA / f"arxiv-{args.n}.jsonl"
+    corpus = corpus_path(args.n)
     if not corpus.exists():
         generate(args.n, corpus)
-    db = args.db or DATA / f"bench-{args.n}.db"
+    db = args.db or ingest_db(args.n)
     for leftover in db.parent.glob(db.name + "*"):
         if leftover.is_dir():
             shutil.rmtree(leftover)

@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 
 import tantivy
-from common import DATA, write
+from common import corpus_path, ingest_db, write
 
 from paperlens.index.fulltext import _NAME_ANALYZER, WRITER_HEAP, FulltextIndex, _schema
 from paperlens.ingest_parse import prepare
@@ -56,8 +56,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--db", type=Path, default=None, help="store built by bench/ingest.py")
     args = parser.parse_args()
-    corpus = DATA / f"arxiv-{args.n}.jsonl"
-    built = args.db or DATA / f"bench-{args.n}.db"
+    corpus = corpus_path(args.n)
+    built = args.db or ingest_db(args.n)
     if not corpus.exists() or not built.exists():
         raise SystemExit(f"run `python bench/ingest.py --n {args.n}` first ({built} is missing)")
     cores = os.cpu_count() or 1
