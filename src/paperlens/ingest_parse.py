@@ -38,7 +38,7 @@ from paperlens.merge.match import record_keys
 from paperlens.model import ParseError, Record
 from paperlens.sources import Source, get_source
 from paperlens.store import open_store
-from paperlens.text import abstract_key
+from paperlens.text import stored_keys
 
 CHUNK = 500
 """Items per message from the child: big enough to amortise a pipe round."""
@@ -76,9 +76,8 @@ Chunk = tuple[list[Prepared | Known | ParseError], int]
 
 def prepare(record: Record, line: tuple[int, int, bytes] | None = None) -> Prepared:
     text, digest = record.serialise()
-    keys = record_keys(record)
-    abstract = abstract_key(record.abstract) or None if record.abstract else None
-    return Prepared(record, text, digest, keys, (keys.get("title"), abstract), line)
+    keys = record_keys(record)  # folds title and abstract: stored_keys reads its caches
+    return Prepared(record, text, digest, keys, stored_keys(record.title, record.abstract), line)
 
 
 def parse_inline(source: Source, stream: BinaryIO, origin: str, skip: int) -> Iterator[Chunk]:

@@ -49,6 +49,15 @@ def _fold(text: str, max_words: int | None) -> str:
     return " ".join(_NON_WORD_RE.sub(" ", text.casefold().replace("_", " ")).split()[:max_words])
 
 
+def stored_keys(title: str | None, abstract: str | None) -> tuple[str | None, str | None]:
+    """A paper's title and abstract keys as the store keeps them: None where there is no
+    text or it folds to nothing (an empty key would match every other empty one)."""
+    return (
+        title_key(title) or None if title else None,
+        abstract_key(abstract) or None if abstract else None,
+    )
+
+
 @functools.lru_cache(maxsize=16384)
 def title_key(title: str) -> str:
     """The match key for a title: folded words joined by single spaces."""

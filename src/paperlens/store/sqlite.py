@@ -26,7 +26,7 @@ from paperlens.ids import normalise_doi, parse_arxiv_id
 from paperlens.merge.provenance import claims_from_records
 from paperlens.model import Observation, Paper, Record, Version
 from paperlens.store import Candidate
-from paperlens.text import abstract_key, name_key, title_key
+from paperlens.text import name_key, stored_keys
 
 _PAPER_COLUMNS = (
     "key, id, arxiv_id, doi, title, abstract, authors, authors_complete, author_count, "
@@ -593,7 +593,7 @@ def _dumps(value: Any) -> str:
 def _paper_values(
     paper: Paper, doi: str | None, seq: int, match_keys: tuple[str | None, str | None] | None
 ) -> tuple[Any, ...]:
-    tkey, akey = match_keys or (_title_key(paper.title), _abstract_key(paper.abstract))
+    tkey, akey = match_keys or stored_keys(paper.title, paper.abstract)
     return (
         paper.id, paper.arxiv_id, doi, paper.title, tkey, paper.abstract, akey,
         _dumps(paper.authors), int(paper.authors_complete),
@@ -665,11 +665,3 @@ def _date(value: str | None) -> date | None:
 def _year(paper: Paper) -> int | None:
     when = paper.published or paper.featured
     return when.year if when else None
-
-
-def _title_key(title: str | None) -> str | None:
-    return title_key(title) or None if title else None
-
-
-def _abstract_key(abstract: str | None) -> str | None:
-    return abstract_key(abstract) or None if abstract else None
