@@ -295,6 +295,18 @@ def _commit_batches(
 ) -> None:
     batch: list[Prepared | Known] = []
     done_bytes = 0
+
+    def commit(position: int, read: int, *, done: bool = False) -> None:
+        """Write ``batch`` with the checkpoint after its last item, in one transaction."""
+        with store.transaction():
+            changed = apply_prepared(store, batch, report)
+            store.set_checkpoint(checkpoint_name, position, done=done)
+        batch.clear()
+        on_commit(position)
+        progress(read)
+        if on_batch and changed:
+            on_batch(changed)
+
     with contextlib.closing(chunks):
         for items, done_bytes in chunks:
             for item in items:
@@ -305,20 +317,8 @@ def _commit_batches(
                 report.records += 1
                 batch.append(item)
                 if len(batch) >= batch_size:
-                    with store.transaction():
-                        changed = apply_prepared(store, batch, report)
-                        store.set_checkpoint(checkpoint_name, position)
-                    on_commit(position)
-                    batch = []
-                    progress(done_bytes)
-                    if on_batch and changed:
-                        on_batch(changed)
-    with store.transaction():
-        changed = apply_prepared(store, batch, report)
-        store.set_checkpoint(checkpoint_name, position, done=True)
-    progress(done_bytes)
-    if on_batch and changed:
-        on_batch(changed)
+                    commit(position, done_bytes)
+    commit(position, done_bytes, done=True)
 
 
 def apply_batch(
